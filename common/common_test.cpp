@@ -1,0 +1,75 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
+#include "common/fixed_point.hpp"
+#include "common/random.hpp"
+#include "common/shape.hpp"
+
+using namespace grindstone;
+
+TEST_CASE("fixed point parses, quantises and clips") {
+  auto f = FixedPointFormat::parse("Q4.8");
+  CHECK(f.integer_bits == 4);
+  CHECK(f.fraction_bits == 8);
+  CHECK(f.to_string() == "Q4.8");
+  CHECK(f.max_units() == 4095);
+  bool clipped = false;
+  CHECK(f.quantise(0.5, &clipped) == 128);
+  CHECK_FALSE(clipped);
+  CHECK(f.quantise(-1.0 / 512.0) == -1);  // ties round away from zero
+  CHECK(f.quantise(100.0, &clipped) == 4095);
+  CHECK(clipped);
+  CHECK(f.quantise(-100.0) == -4095);
+  CHECK_THROWS_AS(FixedPointFormat::parse("4.8"), InputError);
+  CHECK_THROWS_AS(FixedPointFormat::parse("Q20.20"), InputError);
+}
+
+TEST_CASE("shape size and printing") {
+  Shape s{28, 28, 1};
+  CHECK(s.size() == 784);
+  CHECK(s.to_string() == "(28, 28, 1)");
+  CHECK(Shape{10}.to_string() == "(10,)");
+}
+
+TEST_CASE("atomic write leaves no partial file on failure") {
+  auto dir = std::filesystem::temp_directory_path() / "grindstone_atomic_test";
+  std::filesystem::create_directories(dir);
+  auto target = dir / "out.txt";
+  std::filesystem::remove(target);
+  CHECK_THROWS(write_file_atomically(target, [](const std::filesystem::path& tmp) {
+    std::ofstream(tmp) << "partial";
+    throw InputError("boom");
+  }));
+  CHECK_FALSE(std::filesystem::exists(target));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), {}) == 0);
+  write_text_file_atomically(target, "done");
+  std::ifstream in(target);
+  std::string s;
+  in >> s;
+  CHECK(s == "done");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("rethrow_with_context keeps the type and prefixes") {
+  try {
+    try {
+      throw InputError("kernel: bad shape");
+    } catch (...) {
+      rethrow_with_context("m.h5: layer 'dense'");
+    }
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) == "m.h5: layer 'dense': kernel: bad shape");
+  }
+}
+
+TEST_CASE("counter-based random numbers are stateless") {
+  CHECK(random_bits(1, 2, 3) == random_bits(1, 2, 3));
+  CHECK(random_bits(1, 2, 3) != random_bits(1, 2, 4));
+  double u = random_uniform(7, 0, 0);
+  CHECK(u >= 0.0);
+  CHECK(u < 1.0);
+}
