@@ -1,0 +1,57 @@
+// `grindstone run`: parses engine options and dispatches to apps/run_<engine>.cpp.
+#include <memory>
+
+#include "apps/run_command.hpp"
+#include "common/error.hpp"
+#include "common/parallel.hpp"
+
+namespace grindstone::cli {
+
+void register_run(CLI::App& app) {
+  auto opt = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand("run", "Run a converted network (.snn.h5) on an engine");
+  add_common_options(*cmd, opt->common);
+  cmd->add_option("network", opt->network, "Converted network (.snn.h5)")->required();
+  cmd->add_option("--engine", opt->engine, "single-pass | rate | spinnaker1 | spinnaker2")
+      ->required()
+      ->check(CLI::IsMember({"single-pass", "rate", "spinnaker1", "spinnaker2"}));
+  cmd->add_option("--dataset", opt->dataset, "mnist | fashion-mnist")->check(CLI::IsMember({"mnist", "fashion-mnist"}));
+  cmd->add_option("--data-dir", opt->data_dir, "Folder holding the dataset's IDX files");
+  cmd->add_option("--limit", opt->limit, "Use only the first N test samples (0 = all)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", opt->seed, "Seed for Poisson inputs and random packet drops");
+  auto* rate = "Rate engine";
+  cmd->add_option("--timesteps", opt->timesteps, "Rate: timesteps per sample")->check(CLI::Range(1, 100000))->group(rate);
+  cmd->add_option("--rate-input", opt->rate_input, "Rate: current | poisson")
+      ->check(CLI::IsMember({"current", "poisson"}))->group(rate);
+  cmd->add_option("--input-rate", opt->input_rate_hz, "Rate: Poisson rate (Hz) of a full-intensity pixel")
+      ->check(CLI::Range(0.001, 1e6))->group(rate);
+  auto* s1 = "SpiNNaker 1";
+  cmd->add_option("--tiles", opt->tiles, "SpiNNaker 1: copies of the network streaming samples")->check(CLI::Range(1, 100000))->group(s1);
+  cmd->add_option("--boards", opt->boards, "SpiNNaker 1: SpiNN-5 boards (1 = one 48-chip board)")->check(CLI::Range(1, 1200))->group(s1);
+  cmd->add_option("--between-sample-ms", opt->between_sample_ms, "SpiNNaker 1: simulated ms between samples on a tile")
+      ->check(CLI::Range(0.0, 1e6))->group(s1);
+  cmd->add_option("--time-scale-factor", opt->time_scale_factor, "SpiNNaker 1: slow-down factor, or 'auto'")->group(s1);
+  cmd->add_option("--timestep-ms", opt->timestep_ms, "SpiNNaker 1: simulated ms per tick")->check(CLI::Range(0.001, 1000.0))->group(s1);
+  cmd->add_option("--drop-probability", opt->drop_probability, "SpiNNaker 1: probability a router drops a packet")
+      ->check(CLI::Range(0.0, 1.0))->group(s1);
+  cmd->add_option("--dead-link", opt->dead_links, "SpiNNaker 1: X,Y,L — link L (0-5) of chip (X,Y) is dead")->group(s1);
+  cmd->add_option("--dead-chip", opt->dead_chips, "SpiNNaker 1: X,Y — chip (X,Y) is dead")->group(s1);
+  cmd->add_option("--plots", opt->plots_dir, "SpiNNaker 1: write router-load and raster PNGs here")->group(s1);
+  auto* s2 = "SpiNNaker 2";
+  cmd->add_option("--clock-mhz", opt->clock_mhz, "SpiNNaker 2: PE clock (MHz)")->check(CLI::Range(1.0, 1000.0))->group(s2);
+  cmd->add_option("--chips", opt->chips, "SpiNNaker 2: chips available")->check(CLI::Range(1, 100000))->group(s2);
+  cmd->add_option("--s2-mode", opt->s2_mode, "SpiNNaker 2: hybrid (spiking layers on ARM cores) | ann (all on MAC arrays)")
+      ->check(CLI::IsMember({"hybrid", "ann"}))->group(s2);
+  cmd->callback([opt] {
+    ThreadLimit threads(opt->common.threads);
+    std::string human;
+    nlohmann::json report;
+    if (opt->engine == "single-pass") report = run_single_pass(*opt, human);
+    else if (opt->engine == "rate") report = run_rate(*opt, human);
+    else if (opt->engine == "spinnaker1") report = run_spinnaker1(*opt, human);
+    else report = run_spinnaker2(*opt, human);
+    emit(opt->common, report, human);
+  });
+}
+
+}  // namespace grindstone::cli

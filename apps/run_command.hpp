@@ -1,0 +1,53 @@
+#pragma once
+// `grindstone run NET.snn.h5 --engine …`: the options of every engine, and one entry point per
+// engine (each in its own apps/run_<engine>.cpp). cmd_run.cpp parses and dispatches.
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/cli_common.hpp"
+
+namespace grindstone::cli {
+
+struct RunOptions {
+  CommonOptions common;
+  std::filesystem::path network;  ///< NET.snn.h5
+  std::string engine;             ///< single-pass | rate | spinnaker1 | spinnaker2
+  std::string dataset = "mnist";
+  std::optional<std::filesystem::path> data_dir;
+  std::int64_t limit = 0;         ///< 0 = whole test set
+  std::uint64_t seed = 1;         ///< Poisson inputs, drop probability
+
+  // rate
+  int timesteps = 64;
+  std::string rate_input = "current";  ///< current | poisson
+  double input_rate_hz = 1000.0;       ///< Poisson input: max rate
+
+  // spinnaker1
+  int tiles = 1;
+  int boards = 1;
+  double between_sample_ms = 2.0;
+  std::string time_scale_factor = "1";  ///< a number or "auto"
+  double timestep_ms = 1.0;
+  double drop_probability = 0.0;
+  std::vector<std::string> dead_links;  ///< "X,Y,L"
+  std::vector<std::string> dead_chips;  ///< "X,Y"
+  std::optional<std::filesystem::path> plots_dir;
+
+  // spinnaker2
+  double clock_mhz = 300.0;
+  int chips = 1;
+  std::string s2_mode = "hybrid";  ///< hybrid | ann
+};
+
+/// Each returns the JSON report (keys per ARCHITECTURE.md §3) and fills `human` with a
+/// readable summary. Throw InputError on bad input.
+nlohmann::json run_single_pass(const RunOptions& options, std::string& human);
+nlohmann::json run_rate(const RunOptions& options, std::string& human);
+nlohmann::json run_spinnaker1(const RunOptions& options, std::string& human);
+nlohmann::json run_spinnaker2(const RunOptions& options, std::string& human);
+
+}  // namespace grindstone::cli
