@@ -23,6 +23,9 @@ void register_run(CLI::App& app) {
   cmd->add_option("--timesteps", opt->timesteps, "Rate: timesteps per sample")->check(CLI::Range(1, 100000))->group(rate);
   cmd->add_option("--rate-input", opt->rate_input, "Rate: current | poisson")
       ->check(CLI::IsMember({"current", "poisson"}))->group(rate);
+  cmd->add_option("--rate-readout", opt->rate_readout,
+                  "Rate: spike-count (SNN Toolbox) | accumulated-input (non-spiking read-out of the last layer)")
+      ->check(CLI::IsMember({"spike-count", "accumulated-input"}))->group(rate);
   cmd->add_option("--input-rate", opt->input_rate_hz, "Rate: Poisson rate (Hz) of a full-intensity pixel")
       ->check(CLI::Range(0.001, 1e6))->group(rate);
   auto* s1 = "SpiNNaker 1";

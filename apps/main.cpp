@@ -14,6 +14,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "grindstone 0.1");
   using namespace grindstone::cli;
   // Commands register themselves here as they are built.
+  register_run(app);
+  register_inspect(app);
+  register_eval(app);
+  register_sharpen(app);
+  register_convert(app);
+  register_export(app);
+  register_compare(app);
+  register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

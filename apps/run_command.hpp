@@ -24,6 +24,7 @@ struct RunOptions {
   // rate
   int timesteps = 64;
   std::string rate_input = "current";  ///< current | poisson
+  std::string rate_readout = "spike-count";  ///< spike-count | accumulated-input (snn::RateReadout)
   double input_rate_hz = 1000.0;       ///< Poisson input: max rate
 
   // spinnaker1

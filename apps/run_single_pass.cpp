@@ -1,11 +1,18 @@
-// Placeholder until the engine lands (replaced by the engine's owner).
+// `grindstone run NET.snn.h5 --engine single-pass`.
+#include "apps/functional_report.hpp"
 #include "apps/run_command.hpp"
-#include "common/error.hpp"
+#include "datasets/dataset.hpp"
+#include "snn_runtime/functional/single_pass.hpp"
+#include "snn_runtime/network/snn_file.hpp"
 
 namespace grindstone::cli {
 
-nlohmann::json run_single_pass(const RunOptions&, std::string&) {
-  throw InputError("--engine: the single_pass engine is not available in this build");
+nlohmann::json run_single_pass(const RunOptions& options, std::string& human) {
+  snn::SinglePassEngine engine(snn::load_network(options.network), options.network.filename().string());
+  const auto data = datasets::load(options.dataset, datasets::Split::Test, options.data_dir, options.limit);
+  const auto run = engine.run(data, /*keep_predictions=*/false);
+  human = single_pass_human(run, options.dataset);
+  return single_pass_json(run, options.dataset, engine.accumulator());
 }
 
 }  // namespace grindstone::cli

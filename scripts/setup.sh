@@ -2,7 +2,7 @@
 # Installs every dependency from Debian's packages. Idempotent and quick when all is present.
 set -euo pipefail
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ccache
   libeigen3-dev libhdf5-dev libtbb-dev libboost-graph-dev doctest-dev nlohmann-json3-dev
   libcli11-dev zlib1g-dev libzip-dev
   dataset-fashion-mnist gnuplot-nox

@@ -55,6 +55,10 @@ struct Population {
   int tick = 0;                   ///< fire tick of group 0 (relative to sample start)
   int temporal_groups = 1;        ///< K; neuron i belongs to group group_of(i)
   std::string source_layer;       ///< ANN layer this came from ("" for sources)
+  /// Added by the converter (additive): for `--input bitplanes`, bit k (0 = least significant)
+  /// of the 8-bit pixel that drives this Input population; −1 for every other population
+  /// (the threshold-encoded input, layers, bias neurons).
+  int input_bit = -1;
 
   std::int64_t size() const { return shape.size(); }
   /// Contiguous blocks: neuron i is in group floor(i·K / size).
@@ -62,6 +66,13 @@ struct Population {
     return temporal_groups <= 1 ? 0 : static_cast<int>((i * temporal_groups) / size());
   }
   int fire_tick(std::int64_t i) const { return tick + group_of(i); }
+  /// Added (additive): latest fire tick of any neuron, tick + K − 1 (or tick when size < K).
+  int last_fire_tick() const { return size() > 0 ? fire_tick(size() - 1) : tick; }
+  /// Added (additive): true for spike sources — populations with no thresholds that fire by
+  /// themselves (Input populations, and the Bias *start source*, which fires once at `tick`
+  /// every sample). Bias populations with thresholds are relay neurons driven by the previous
+  /// bias population of the daisy chain (they receive weight 1 and threshold 0.5, so fire).
+  bool is_source() const { return threshold.empty() && bias_current.empty(); }
 };
 
 /// Full weight matrix: weights(j, i) from pre neuron j to post neuron i (0 = no synapse).
@@ -116,6 +127,11 @@ struct Decode {
   /// NHotKey: (classes, width) 0/1 key; class c scores Σ_j (2·x_j − 1)(2·key(c, j) − 1).
   Eigen::MatrixXf key;
   int classes = 10;
+  /// Added (additive). SpikeCount only: when several classes have the same spike count, the
+  /// engine picks the one whose output neuron has the highest membrane potential at the end
+  /// (rate networks, where the output layer is integrate-and-fire without a softmax); false:
+  /// ties go to the lowest class index.
+  bool tie_break_by_potential = false;
 };
 
 struct Provenance {
@@ -129,7 +145,9 @@ struct Network {
   std::vector<Population> populations;  ///< topologically ordered (pre before post)
   std::vector<Projection> projections;
   WeightFormat weights;
-  std::string bias_mode = "neurons";    ///< "neurons" | "threshold"
+  /// "neurons" | "threshold" (single-pass), or "current" (added: rate networks, whose biases
+  /// are Population::bias_current).
+  std::string bias_mode = "neurons";
   InputEncoding input = InputEncoding::Threshold;
   Shape input_shape;                    ///< per sample, channels-last (e.g. 28, 28, 1)
   Decode decode;
@@ -138,5 +156,26 @@ struct Network {
 
   int find(const std::string& population_name) const;  ///< −1 if absent
 };
+
+// ---- Helpers (added by the converter, additive; implemented in network.cpp) -----------------
+
+/// Number of synapses of a projection: non-zero weights of a DenseConnector; for a
+/// ConvConnector the (pre, post) pairs inside the image with a non-zero kernel entry; window
+/// positions inside the image (× channels) for a PoolConnector; post size for OneToOne.
+std::int64_t synapse_count(const Network& network, const Projection& projection);
+
+/// Largest spike delay a projection can need: latest post fire tick − earliest pre fire tick
+/// (exact for dense connectivity; an upper bound for sparse connectors).
+int max_delay(const Network& network, const Projection& projection);
+/// Smallest: earliest post fire tick − latest pre fire tick (must be ≥ 1).
+int min_delay(const Network& network, const Projection& projection);
+
+/// Name of a connector kind as stored in `.snn.h5`: "dense", "conv", "pool", "one_to_one".
+std::string connector_kind(const Connector& connector);
+
+/// Checks the network's internal consistency (indices, topological order, weight shapes
+/// against population sizes, threshold lengths, conv/pool geometry, decode key width, delays
+/// ≥ 1). Throws InputError "<context>: <field>: …".
+void validate(const Network& network, const std::string& context);
 
 }  // namespace grindstone::snn

@@ -1,0 +1,75 @@
+// `grindstone eval`: float reference accuracy of a Keras model on a dataset's test split.
+#include <filesystem>
+#include <iomanip>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "apps/cli_common.hpp"
+#include "common/error.hpp"
+#include "converter/ann/inference.hpp"
+#include "converter/keras/import.hpp"
+#include "datasets/dataset.hpp"
+#include "datasets/encoding.hpp"
+
+namespace grindstone::cli {
+
+namespace {
+
+struct EvalOptions {
+  CommonOptions common;
+  std::string model;
+  std::string architecture;
+  std::string dataset = "mnist";
+  std::string data_dir;
+  std::int64_t limit = 0;
+  std::string input = "real";
+};
+
+void run_eval(const EvalOptions& opt) {
+  require_input(opt.limit >= 0, "--limit", std::to_string(opt.limit) + " must not be negative");
+  datasets::check_dataset_name(opt.dataset);
+  const auto encoding = datasets::parse_encoding(opt.input);
+  std::optional<std::filesystem::path> architecture;
+  if (!opt.architecture.empty()) architecture = opt.architecture;
+  const ann::Model model = keras::load_model(opt.model, architecture);
+  const ann::ReferenceInference inference(model);
+
+  std::optional<std::filesystem::path> data_dir;
+  if (!opt.data_dir.empty()) data_dir = opt.data_dir;
+  const auto data = datasets::load(opt.dataset, datasets::Split::Test, data_dir, opt.limit);
+  const auto ev = ann::evaluate(inference, data, encoding, opt.common.threads);
+
+  nlohmann::json report = {{"model", opt.model},
+                           {"dataset", opt.dataset},
+                           {"input", datasets::to_string(encoding)},
+                           {"samples", ev.samples},
+                           {"correct", ev.correct},
+                           {"accuracy", ev.accuracy},
+                           {"seconds", ev.seconds},
+                           {"samples_per_second", ev.samples_per_second}};
+  std::ostringstream human;
+  human << opt.model << " on " << opt.dataset << " test (" << ev.samples << " samples, inputs "
+        << datasets::to_string(encoding) << "): accuracy " << std::fixed << std::setprecision(4) << ev.accuracy << " ("
+        << ev.correct << " correct), " << std::setprecision(3) << ev.seconds << " s, " << std::setprecision(0)
+        << ev.samples_per_second << " samples/s";
+  emit(opt.common, report, human.str());
+}
+
+}  // namespace
+
+void register_eval(CLI::App& app) {
+  auto opt = std::make_shared<EvalOptions>();
+  auto* cmd = app.add_subcommand("eval", "Float reference accuracy of a Keras model on a test set");
+  add_common_options(*cmd, opt->common);
+  cmd->add_option("model", opt->model, "Keras model (.h5/.hdf5/.keras)")->required();
+  cmd->add_option("--architecture", opt->architecture, "Architecture JSON for a weights-only .h5");
+  cmd->add_option("--dataset", opt->dataset, "mnist | fashion-mnist (default mnist)");
+  cmd->add_option("--data-dir", opt->data_dir, "Folder holding the dataset's IDX files");
+  cmd->add_option("--limit", opt->limit, "Use only the first N test samples (0 = all)");
+  cmd->add_option("--input", opt->input, "real (pixel/255, default) | binary (pixel/255 >= 0.5)");
+  cmd->callback([opt] { run_eval(*opt); });
+}
+
+}  // namespace grindstone::cli

@@ -1,0 +1,27 @@
+#pragma once
+// Lowering: ann::Model (after the ANN passes) → SnnState, for single-pass (Whetstone) networks.
+#include "converter/ann/model.hpp"
+#include "converter/passes/pipeline.hpp"
+
+namespace grindstone::passes {
+
+/// Threshold of a fully sharpened activation on the pre-activation z = W·x + b:
+/// Spiking_BRelu at sharpness exactly 1 → 0.5, Spiking_Sigmoid at exactly 1 → 0. nullopt for
+/// anything not sharpened (ReLU, sigmoid, softmax, Spiking_* with s < 1, …).
+std::optional<float> sharpened_threshold(const ann::Activation& activation);
+
+/// Walks a chain model and emits: one Input population (threshold-encoded, tick 0); for each
+/// Dense/Conv2D + sharpened activation a step-neuron population (threshold θ, tick = depth)
+/// fed by a DenseConnector / ConvConnector (never expanded), with the layer bias left in
+/// `pending_bias`; MaxPooling2D → OR neurons (maxpool_to_or); Flatten/Reshape are no-ops on our
+/// HWC layout; a trailing Softmax_Decode goes to `decode_key`. The last population is the
+/// Output. A Dense/Conv2D → MaxPooling2D → step order is accepted (max and the step commute).
+/// Refuses with InputError naming THE FIRST unsharpened layer (e.g. a ReLU), and any layer
+/// kind a binary network cannot express (AveragePooling2D, Softmax, …).
+SnnState lower_activations(const ann::Model& model);
+
+/// MaxPooling2D on binary spikes = OR: appends a population of `shape` fed from `pre` through
+/// a PoolConnector with weight 1 ≥ threshold 0.5, one tick later. Returns its index.
+int maxpool_to_or(SnnState& state, int pre, const ann::Pool2D& pool, const Shape& shape, const std::string& layer_name);
+
+}  // namespace grindstone::passes

@@ -1,0 +1,62 @@
+#pragma once
+// The training loop: mini-batch gradient descent with a Whetstone sharpener, as Keras's fit()
+// with the sharpening callback (shuffled epochs, last partial batch kept, callback after every
+// batch and epoch), plus per-epoch evaluation on a held-out set at the current sharpness and
+// fully sharpened (as Whetstone's WhetstoneLogger).
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "converter/sharpen/network.hpp"
+#include "converter/sharpen/optimizer.hpp"
+#include "converter/sharpen/schedule.hpp"
+
+namespace grindstone::sharpen {
+
+struct TrainConfig {
+  /// Guard: training stops after this many epochs even if not every layer reached sharpness 1.
+  int max_epochs = 100;
+  int batch_size = 128;
+  std::uint64_t seed = 1;  ///< shuffling and dropout
+  OptimizerConfig optimizer;
+  bool shuffle = true;
+  /// Samples per block when evaluating.
+  Eigen::Index eval_block = 500;
+  /// Show a ProgressBar per epoch (stderr, only on a terminal).
+  bool progress = true;
+};
+
+struct EpochRecord {
+  int epoch = 0;
+  double loss = 0.0;               ///< mean training loss over the epoch (Keras's logs['loss'])
+  double train_accuracy = 0.0;     ///< training accuracy during the epoch at the sharpness of each batch
+  std::vector<double> sharpness;   ///< after the epoch's end-of-epoch sharpener update
+  double test_accuracy = -1.0;     ///< held-out accuracy at `sharpness` (−1 without a held-out set)
+  double test_accuracy_binary = -1.0;  ///< held-out accuracy with every layer at sharpness 1
+  double seconds = 0.0;            ///< wall time of the epoch including evaluation
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;
+  bool fully_sharpened = false;  ///< every layer reached sharpness 1 within max_epochs
+  int epochs = 0;
+  /// Held-out accuracy before sharpening: at the last epoch that ended with every sharpness 0
+  /// (the first epoch's if sharpening began at once).
+  double accuracy_float = -1.0;
+  /// Held-out accuracy of the final network with every layer at sharpness 1.
+  double accuracy_binary = -1.0;
+  double seconds = 0.0;
+};
+
+/// Fraction of `labels` that `net` predicts correctly (inference mode, current sharpness).
+double accuracy(Network& net, const Batch& inputs, const std::vector<int>& labels, Eigen::Index block = 500);
+
+/// Trains `net` on (train_x, train_y) with `sharpener`. `test_x`/`test_y` may be empty (no
+/// evaluation). `on_epoch` is called after every epoch (for logging). At the end every spiking
+/// layer is set to sharpness 1 (also when the guard stopped training; then fully_sharpened is
+/// false). Deterministic: same inputs and seed → bit-identical weights for any thread count.
+TrainResult train(Network& net, Sharpener& sharpener, const Batch& train_x, const std::vector<int>& train_y,
+                  const Batch& test_x, const std::vector<int>& test_y, const TrainConfig& config,
+                  const std::function<void(const EpochRecord&)>& on_epoch = {});
+
+}  // namespace grindstone::sharpen

@@ -1,0 +1,61 @@
+#include "hw_model/spinnaker1/timing.hpp"
+
+#include <cmath>
+
+#include "common/error.hpp"
+
+namespace grindstone::hw::s1 {
+
+CoreTiming::Stats& CoreTiming::Stats::operator+=(const Stats& o) {
+  ticks += o.ticks;
+  overruns += o.overruns;
+  busy += o.busy;
+  max_tick = std::max(max_tick, o.max_tick);
+  return *this;
+}
+
+Cycles CoreTiming::tick_cycles(const CoreTickWork& w) const {
+  const Params& p = params_;
+  const Cycles synapse_cycles = p.per_synaptic_event * w.synaptic_events;
+  Cycles c = p.timer_tick_overhead + p.per_neuron_update * w.neurons_updated + p.per_neuron_spike * w.neurons_spiked +
+             p.per_spike_received * w.spikes_received + p.per_pop_table_miss * w.pop_table_misses + synapse_cycles;
+  // Double-buffered DMA: the next row streams in while the current one is processed, so only
+  // transfer time beyond the synapse processing shows up.
+  const auto dma = Cycles(static_cast<std::int64_t>(std::ceil(static_cast<double>(w.row_bytes_fetched) / p.dma_bytes_per_cycle)));
+  if (dma > synapse_cycles) c += dma - synapse_cycles;
+  return c;
+}
+
+Cycles CoreTiming::record_tick(const CoreTickWork& work, Cycles budget) {
+  const Cycles c = tick_cycles(work);
+  ++stats_.ticks;
+  stats_.busy += c;
+  stats_.max_tick = std::max(stats_.max_tick, c);
+  if (c > budget) ++stats_.overruns;
+  return c;
+}
+
+std::int64_t TimingParams::min_time_scale_factor(Cycles worst_tick) const {
+  const Cycles per_unit = core.clock.cycles_in(SimTime::from_us(static_cast<double>(timestep_us)));
+  if (per_unit.value <= 0) return 1;
+  const std::int64_t tsf = (worst_tick.value + per_unit.value - 1) / per_unit.value;
+  return std::max<std::int64_t>(1, tsf);
+}
+
+void TimingParams::validate() const {
+  require_input(timestep_us >= 1, "--timestep-us", "timestep must be at least 1 us, got " + std::to_string(timestep_us));
+  require_input(time_scale_factor > 0, "--time-scale-factor", "time_scale_factor must be positive");
+  const double period = static_cast<double>(timestep_us) * time_scale_factor;
+  require_input(std::abs(period - std::round(period)) < 1e-9, "--time-scale-factor",
+                "timestep " + std::to_string(timestep_us) + " us x time_scale_factor " + std::to_string(time_scale_factor) +
+                    " is not a whole number of us");
+}
+
+SimTime router_time_per_packet(const Router::Params& p) { return p.clock.duration(Cycles(p.cycles_per_packet)); }
+
+SimTime link_time_per_packet(const InterChipLink::Params& p, bool with_payload) {
+  const int bits = with_payload ? kPacketBitsWithPayload : kPacketBitsNoPayload;
+  return SimTime(std::llround(static_cast<double>(bits) * 1e12 / p.bits_per_second)) + p.propagation;
+}
+
+}  // namespace grindstone::hw::s1

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The main job, end to end on the real files in ../shared:
+#   1. import + float reference accuracy of every shared Keras/Whetstone model (a table);
+#   2. sharpen a small network from scratch (Whetstone method, in C++);
+#   3. convert the Whetstone model to a spiking network and run it single-pass (float, Q4.8);
+#   4. rate coding vs single-pass on the shared CNN (accuracy, spikes, synaptic events);
+#   5. the same network on the SpiNNaker 1 model (tiles streaming on a 48-chip board) and on
+#      the SpiNNaker 2 model (dense layers on MAC arrays): cores/PEs, chips, packets, throughput,
+#      latency, energy.
+# Outputs go to out/demo/. DEMO_LIMIT (default 10000) sets the test images per run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+G=build/grindstone
+S=../shared
+M=$S/models
+OUT=out/demo
+LIMIT=${DEMO_LIMIT:-10000}
+mkdir -p "$OUT"
+if [ ! -d "$S/models" ]; then
+  echo "demo: ../shared (models and MNIST) is missing beside the project" >&2
+  exit 2
+fi
+py() { python3 -c "$@"; }
+section() { printf '\n== %s\n' "$*"; }
+
+section "1. Keras import and float reference accuracy (MNIST test set, $LIMIT images)"
+printf '%-42s %-20s %9s %10s %12s\n' model format params accuracy samples/s
+for m in keras/keras2_mlp_logits.h5 keras/keras2_lenet5_channels_first.h5 keras/keras3_cnn_legacy.h5 \
+         keras/keras3_mlp.keras keras/keras2_cnn_weights_only.h5 keras/keras3_mlp_batchnorm.h5 \
+         whetstone/whetstone_dense_mnist.h5; do
+  arch=()
+  [ -f "$M/${m%.h5}.json" ] && arch=(--architecture "$M/${m%.h5}.json")
+  $G inspect "$M/$m" "${arch[@]}" --json > "$OUT/inspect.json"
+  $G eval "$M/$m" "${arch[@]}" --limit "$LIMIT" --json > "$OUT/eval.json"
+  py "import json; i=json.load(open('$OUT/inspect.json')); e=json.load(open('$OUT/eval.json'));
+print('%-42s %-20s %9d %10.4f %12.0f' % ('$m', i['format'], i['params_total'], e['accuracy'], e['samples_per_second']))"
+done
+
+section "2. Sharpening a dense:64 network from scratch (10,000 training images, scheduled sharpening)"
+$G sharpen --dataset mnist --arch dense:64 --key-width 40 --input binary --limit 10000 --test-limit 2000 \
+  --schedule scheduled --start 1 --duration 1 --intermission 0 --epochs 6 --seed 1 --out "$OUT/sharpened_dense64.h5"
+
+section "3. Whetstone model → spiking network → single-pass engine"
+W=$M/whetstone/whetstone_dense_mnist.h5
+$G convert "$W" -o "$OUT/whetstone_bitplanes.snn.h5" --input bitplanes --verbose
+$G run "$OUT/whetstone_bitplanes.snn.h5" --engine single-pass --limit "$LIMIT"
+$G convert "$W" -o "$OUT/whetstone_q48.snn.h5" --input threshold --weights Q4.8
+$G run "$OUT/whetstone_q48.snn.h5" --engine single-pass --limit "$LIMIT"
+
+section "4. Rate coding (SNN Toolbox style) vs single-pass"
+$G compare "$M/keras/keras3_cnn_legacy.h5" --sharpened "$W" --limit "$(( LIMIT < 1000 ? LIMIT : 1000 ))" \
+  --timesteps 8,16,32,64,128 --plot "$OUT/compare.png"
+
+section "5a. SpiNNaker 1: the Whetstone network (Q4.8), 40 tiles on one SpiNN-5 board, auto time-scale factor"
+$G run "$OUT/whetstone_q48.snn.h5" --engine spinnaker1 --tiles 40 --between-sample-ms 2 \
+  --time-scale-factor auto --limit "$LIMIT" --plots "$OUT/spinnaker1_plots"
+
+section "5b. SpiNNaker 2: the same network, dense layers on MAC arrays"
+$G run "$OUT/whetstone_q48.snn.h5" --engine spinnaker2 --limit "$LIMIT"
+
+printf '\ndemo: outputs in %s\n' "$OUT"

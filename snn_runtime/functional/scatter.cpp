@@ -1,0 +1,450 @@
+#include "snn_runtime/functional/scatter.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "common/error.hpp"
+
+namespace grindstone::snn::functional {
+namespace {
+
+// The hot loops of both engines. target_clones builds an AVX2 copy beside the baseline one and
+// picks at load time, so the binary still runs on any x86-64 (the build sets no -march).
+[[gnu::target_clones("avx2", "default")]] void add_run(float* __restrict acc, const float* __restrict row, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) acc[i] += row[i];
+}
+[[gnu::target_clones("avx2", "default")]] void add_run(std::int32_t* __restrict acc, const std::int32_t* __restrict row,
+                                                        std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) acc[i] += row[i];
+}
+[[gnu::target_clones("avx2", "default")]] void add_run(std::int64_t* __restrict acc, const std::int64_t* __restrict row,
+                                                        std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) acc[i] += row[i];
+}
+[[gnu::target_clones("avx2", "default")]] void add_scaled_run(float* __restrict acc, const float* __restrict row, float a,
+                                                               std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) acc[i] += a * row[i];
+}
+[[gnu::target_clones("avx2", "default")]] void add_scaled_run(std::int32_t* __restrict acc, const std::int32_t* __restrict row,
+                                                               std::int32_t a, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) acc[i] += a * row[i];
+}
+[[gnu::target_clones("avx2", "default")]] void add_scaled_run(std::int64_t* __restrict acc, const std::int64_t* __restrict row,
+                                                               std::int64_t a, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) acc[i] += a * row[i];
+}
+
+// Whole-population delivery for dense projections: four rows per pass over acc, so acc is
+// loaded and stored once per four spikes. Element-wise, so it vectorises without fast-math.
+template <class T>
+[[gnu::always_inline]] inline void add_rows_body(T* __restrict acc, const T* __restrict weights, std::int64_t stride,
+                                                 const std::int32_t* __restrict fired, std::int64_t count, std::int64_t n) {
+  std::int64_t k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const T* __restrict r0 = weights + fired[k] * stride;
+    const T* __restrict r1 = weights + fired[k + 1] * stride;
+    const T* __restrict r2 = weights + fired[k + 2] * stride;
+    const T* __restrict r3 = weights + fired[k + 3] * stride;
+    for (std::int64_t i = 0; i < n; ++i) acc[i] += (r0[i] + r1[i]) + (r2[i] + r3[i]);
+  }
+  for (; k < count; ++k) {
+    const T* __restrict r0 = weights + fired[k] * stride;
+    for (std::int64_t i = 0; i < n; ++i) acc[i] += r0[i];
+  }
+}
+[[gnu::target_clones("avx2", "default")]] void add_rows(float* acc, const float* weights, std::int64_t stride,
+                                                         const std::int32_t* fired, std::int64_t count, std::int64_t n) {
+  add_rows_body(acc, weights, stride, fired, count, n);
+}
+[[gnu::target_clones("avx2", "default")]] void add_rows(std::int32_t* acc, const std::int32_t* weights, std::int64_t stride,
+                                                         const std::int32_t* fired, std::int64_t count, std::int64_t n) {
+  add_rows_body(acc, weights, stride, fired, count, n);
+}
+[[gnu::target_clones("avx2", "default")]] void add_rows(std::int64_t* acc, const std::int64_t* weights, std::int64_t stride,
+                                                         const std::int32_t* fired, std::int64_t count, std::int64_t n) {
+  add_rows_body(acc, weights, stride, fired, count, n);
+}
+
+/// Pixel-weighted rows (fused bit planes), four non-zero pixels per pass over acc.
+template <class T>
+[[gnu::always_inline]] inline std::int64_t add_pixel_rows_body(T* __restrict acc, const T* __restrict weights,
+                                                               std::int64_t rows, const std::uint8_t* __restrict pixels,
+                                                               const std::int32_t* __restrict fanout, std::int64_t n) {
+  std::int64_t events = 0;
+  std::int64_t js[4];
+  int held = 0;
+  for (std::int64_t j = 0; j < rows; ++j) {
+    if (pixels[j] == 0) continue;
+    events += std::int64_t{std::popcount(static_cast<unsigned>(pixels[j]))} * fanout[j];
+    js[held++] = j;
+    if (held < 4) continue;
+    held = 0;
+    const T a0 = static_cast<T>(pixels[js[0]]), a1 = static_cast<T>(pixels[js[1]]);
+    const T a2 = static_cast<T>(pixels[js[2]]), a3 = static_cast<T>(pixels[js[3]]);
+    const T* __restrict r0 = weights + js[0] * n;
+    const T* __restrict r1 = weights + js[1] * n;
+    const T* __restrict r2 = weights + js[2] * n;
+    const T* __restrict r3 = weights + js[3] * n;
+    for (std::int64_t i = 0; i < n; ++i) acc[i] += (a0 * r0[i] + a1 * r1[i]) + (a2 * r2[i] + a3 * r3[i]);
+  }
+  for (int h = 0; h < held; ++h) {
+    const T a = static_cast<T>(pixels[js[h]]);
+    const T* __restrict r = weights + js[h] * n;
+    for (std::int64_t i = 0; i < n; ++i) acc[i] += a * r[i];
+  }
+  return events;
+}
+[[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(float* acc, const float* weights, std::int64_t rows,
+                                                                       const std::uint8_t* pixels, const std::int32_t* fanout,
+                                                                       std::int64_t n) {
+  return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
+}
+[[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(std::int32_t* acc, const std::int32_t* weights,
+                                                                       std::int64_t rows, const std::uint8_t* pixels,
+                                                                       const std::int32_t* fanout, std::int64_t n) {
+  return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
+}
+[[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(std::int64_t* acc, const std::int64_t* weights,
+                                                                       std::int64_t rows, const std::uint8_t* pixels,
+                                                                       const std::int32_t* fanout, std::int64_t n) {
+  return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
+}
+
+/// Output positions o in [0, out) whose window start o·stride − pad + offset equals `pos`.
+bool window_hit(std::int64_t pos, std::int64_t pad, std::int64_t offset, std::int64_t stride, std::int64_t out,
+                std::int64_t& o) {
+  const std::int64_t n = pos + pad - offset;
+  if (n < 0 || n % stride != 0) return false;
+  o = n / stride;
+  return o < out;
+}
+
+}  // namespace
+
+ScatterProjection::ScatterProjection(const Network& network, int projection_index, int fraction_bits,
+                                     std::int64_t integer_multiplier, const std::string& context) {
+  const Projection& proj = network.projections.at(static_cast<std::size_t>(projection_index));
+  const Population& pre = network.populations.at(static_cast<std::size_t>(proj.pre));
+  const Population& post = network.populations.at(static_cast<std::size_t>(proj.post));
+  const std::string where = context + ": projection '" + proj.name + "'";
+  pre_ = proj.pre;
+  post_ = proj.post;
+  scale_ = static_cast<double>(proj.weight_scale);
+  pre_size_ = pre.size();
+  post_size_ = post.size();
+  fanout_.assign(static_cast<std::size_t>(pre_size_), 0);
+
+  if (const auto* d = std::get_if<DenseConnector>(&proj.connector)) {
+    kind_ = Kind::Dense;
+    unscaled_.resize(static_cast<std::size_t>(pre_size_ * post_size_));
+    for (std::int64_t j = 0; j < pre_size_; ++j)
+      for (std::int64_t i = 0; i < post_size_; ++i) {
+        const float w = d->weights(j, i);
+        unscaled_[static_cast<std::size_t>(j * post_size_ + i)] = w;
+        fanout_[static_cast<std::size_t>(j)] += w != 0.0f;
+      }
+  } else if (const auto* c = std::get_if<ConvConnector>(&proj.connector)) {
+    kind_ = Kind::Conv;
+    conv_ = *c;
+    conv_.kernel.resize(0, 0);
+    const std::int64_t rows = c->kernel.rows(), cout = c->kernel.cols();
+    unscaled_.resize(static_cast<std::size_t>(rows * cout));
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t o = 0; o < cout; ++o) unscaled_[static_cast<std::size_t>(r * cout + o)] = c->kernel(r, o);
+    pre_w_ = static_cast<int>(pre.shape[1]);
+    channels_ = static_cast<int>(pre.shape[2]);
+    post_h_ = static_cast<int>(post.shape[0]);
+    post_w_ = static_cast<int>(post.shape[1]);
+    out_channels_ = static_cast<int>(cout);
+    std::vector<std::int32_t> row_nnz(static_cast<std::size_t>(rows), 0);
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t o = 0; o < cout; ++o) row_nnz[static_cast<std::size_t>(r)] += c->kernel(r, o) != 0.0f;
+    const std::int64_t pre_h = pre.shape[0];
+    for (std::int64_t y = 0; y < pre_h; ++y)
+      for (std::int64_t x = 0; x < pre_w_; ++x) {
+        pixel_begin_.push_back(static_cast<std::int32_t>(pixel_targets_.size()));
+        for (int ki = 0; ki < c->kernel_h; ++ki)
+          for (int kj = 0; kj < c->kernel_w; ++kj) {
+            std::int64_t oy = 0, ox = 0;
+            if (!window_hit(y, c->pad_top, std::int64_t{ki} * c->dilation_h, c->stride_h, post_h_, oy)) continue;
+            if (!window_hit(x, c->pad_left, std::int64_t{kj} * c->dilation_w, c->stride_w, post_w_, ox)) continue;
+            const int kernel_pos = ki * c->kernel_w + kj;
+            pixel_targets_.push_back(kernel_pos);
+            pixel_targets_.push_back(static_cast<std::int32_t>(oy * post_w_ + ox));
+            for (int ch = 0; ch < channels_; ++ch)
+              fanout_[static_cast<std::size_t>((y * pre_w_ + x) * channels_ + ch)] +=
+                  row_nnz[static_cast<std::size_t>(kernel_pos * channels_ + ch)];
+          }
+      }
+    pixel_begin_.push_back(static_cast<std::int32_t>(pixel_targets_.size()));
+  } else if (const auto* p = std::get_if<PoolConnector>(&proj.connector)) {
+    kind_ = Kind::Pool;
+    pool_ = *p;
+    unscaled_ = {p->weight};
+    pre_w_ = static_cast<int>(pre.shape[1]);
+    channels_ = static_cast<int>(pre.shape[2]);
+    post_h_ = static_cast<int>(post.shape[0]);
+    post_w_ = static_cast<int>(post.shape[1]);
+    const std::int64_t pre_h = pre.shape[0];
+    for (std::int64_t y = 0; y < pre_h; ++y)
+      for (std::int64_t x = 0; x < pre_w_; ++x) {
+        pixel_begin_.push_back(static_cast<std::int32_t>(pixel_targets_.size()));
+        std::int32_t targets = 0;
+        for (int i = 0; i < p->pool_h; ++i)
+          for (int j = 0; j < p->pool_w; ++j) {
+            std::int64_t oy = 0, ox = 0;
+            if (!window_hit(y, p->pad_top, i, p->stride_h, post_h_, oy)) continue;
+            if (!window_hit(x, p->pad_left, j, p->stride_w, post_w_, ox)) continue;
+            pixel_targets_.push_back(static_cast<std::int32_t>(oy * post_w_ + ox));
+            ++targets;
+          }
+        for (int ch = 0; ch < channels_; ++ch)
+          fanout_[static_cast<std::size_t>((y * pre_w_ + x) * channels_ + ch)] = p->weight != 0.0f ? targets : 0;
+      }
+    pixel_begin_.push_back(static_cast<std::int32_t>(pixel_targets_.size()));
+  } else {
+    kind_ = Kind::OneToOne;
+    const float w = std::get<OneToOneConnector>(proj.connector).weight;
+    unscaled_ = {w};
+    for (auto& f : fanout_) f = w != 0.0f;
+  }
+
+  weights_f_.resize(unscaled_.size());
+  for (std::size_t k = 0; k < unscaled_.size(); ++k) weights_f_[k] = unscaled_[k] * proj.weight_scale;
+  if (integer_multiplier > 0) {
+    const double unit = std::ldexp(1.0, fraction_bits);
+    weights_i_.resize(unscaled_.size());
+    weights_l_.resize(unscaled_.size());
+    bool fits_int32 = true;
+    for (std::size_t k = 0; k < unscaled_.size(); ++k) {
+      const double units = static_cast<double>(unscaled_[k]) * unit;
+      require_input(units == std::nearbyint(units), where,
+                    "weights: " + std::to_string(unscaled_[k]) + " is not a multiple of 2^-" + std::to_string(fraction_bits) +
+                        " in a fixed-point network");
+      weights_l_[k] = static_cast<std::int64_t>(units) * integer_multiplier;
+      fits_int32 = fits_int32 && std::llabs(weights_l_[k]) < (std::int64_t{1} << 31);
+      weights_i_[k] = static_cast<std::int32_t>(weights_l_[k]);
+    }
+    if (!fits_int32) weights_i_.clear();
+  }
+}
+
+template <class T>
+void ScatterProjection::deliver_impl(std::int64_t j, const std::vector<T>& weights, T* acc) const {
+  switch (kind_) {
+    case Kind::Dense:
+      add_run(acc, weights.data() + j * post_size_, post_size_);
+      return;
+    case Kind::Conv: {
+      const std::int64_t pixel = j / channels_, ch = j % channels_;
+      const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
+      for (auto e = begin; e < end; e += 2) {
+        const std::int64_t kernel_pos = pixel_targets_[static_cast<std::size_t>(e)];
+        const std::int64_t post_pixel = pixel_targets_[static_cast<std::size_t>(e) + 1];
+        add_run(acc + post_pixel * out_channels_, weights.data() + (kernel_pos * channels_ + ch) * out_channels_,
+                out_channels_);
+      }
+      return;
+    }
+    case Kind::Pool: {
+      const std::int64_t pixel = j / channels_, ch = j % channels_;
+      const T w = weights[0];
+      const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
+      for (auto e = begin; e < end; ++e) acc[pixel_targets_[static_cast<std::size_t>(e)] * channels_ + ch] += w;
+      return;
+    }
+    case Kind::OneToOne:
+      acc[j] += weights[0];
+      return;
+  }
+}
+
+void ScatterProjection::deliver(std::int64_t j, float* acc) const { deliver_impl(j, weights_f_, acc); }
+void ScatterProjection::deliver(std::int64_t j, std::int32_t* acc) const {
+  if (weights_i_.empty()) throw InternalError("ScatterProjection: integer weights exceed 32 bits");
+  deliver_impl(j, weights_i_, acc);
+}
+void ScatterProjection::deliver(std::int64_t j, std::int64_t* acc) const {
+  if (weights_l_.empty()) throw InternalError("ScatterProjection: no integer weights prepared");
+  deliver_impl(j, weights_l_, acc);
+}
+
+template <class T>
+void ScatterProjection::deliver_scaled_impl(std::int64_t j, T amplitude, const std::vector<T>& weights, T* acc) const {
+  switch (kind_) {
+    case Kind::Dense:
+      add_scaled_run(acc, weights.data() + j * post_size_, amplitude, post_size_);
+      return;
+    case Kind::Conv: {
+      const std::int64_t pixel = j / channels_, ch = j % channels_;
+      const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
+      for (auto e = begin; e < end; e += 2) {
+        const std::int64_t kernel_pos = pixel_targets_[static_cast<std::size_t>(e)];
+        const std::int64_t post_pixel = pixel_targets_[static_cast<std::size_t>(e) + 1];
+        add_scaled_run(acc + post_pixel * out_channels_, weights.data() + (kernel_pos * channels_ + ch) * out_channels_,
+                       amplitude, out_channels_);
+      }
+      return;
+    }
+    case Kind::Pool: {
+      const std::int64_t pixel = j / channels_, ch = j % channels_;
+      const T w = amplitude * weights[0];
+      const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
+      for (auto e = begin; e < end; ++e) acc[pixel_targets_[static_cast<std::size_t>(e)] * channels_ + ch] += w;
+      return;
+    }
+    case Kind::OneToOne:
+      acc[j] += amplitude * weights[0];
+      return;
+  }
+}
+
+void ScatterProjection::deliver_scaled(std::int64_t j, float amplitude, float* acc) const {
+  deliver_scaled_impl(j, amplitude, weights_f_, acc);
+}
+void ScatterProjection::deliver_scaled(std::int64_t j, std::int32_t amplitude, std::int32_t* acc) const {
+  if (weights_i_.empty()) throw InternalError("ScatterProjection: integer weights exceed 32 bits");
+  deliver_scaled_impl(j, amplitude, weights_i_, acc);
+}
+void ScatterProjection::deliver_scaled(std::int64_t j, std::int64_t amplitude, std::int64_t* acc) const {
+  if (weights_l_.empty()) throw InternalError("ScatterProjection: no integer weights prepared");
+  deliver_scaled_impl(j, amplitude, weights_l_, acc);
+}
+
+template <class T>
+void ScatterProjection::deliver_all_impl(const std::int32_t* fired, std::int64_t count, const std::vector<T>& weights,
+                                         T* acc) const {
+  if (kind_ == Kind::Dense) {
+    add_rows(acc, weights.data(), post_size_, fired, count, post_size_);
+    return;
+  }
+  for (std::int64_t k = 0; k < count; ++k) deliver_impl(fired[k], weights, acc);
+}
+void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, float* acc) const {
+  deliver_all_impl(fired, count, weights_f_, acc);
+}
+void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, std::int32_t* acc) const {
+  if (weights_i_.empty()) throw InternalError("ScatterProjection: integer weights exceed 32 bits");
+  deliver_all_impl(fired, count, weights_i_, acc);
+}
+void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, std::int64_t* acc) const {
+  if (weights_l_.empty()) throw InternalError("ScatterProjection: no integer weights prepared");
+  deliver_all_impl(fired, count, weights_l_, acc);
+}
+
+template <class T>
+std::int64_t ScatterProjection::deliver_pixels_impl(const std::uint8_t* pixels, const std::vector<T>& weights, T* acc) const {
+  if (kind_ == Kind::Dense) return add_pixel_rows(acc, weights.data(), pre_size_, pixels, fanout_.data(), post_size_);
+  std::int64_t events = 0;
+  for (std::int64_t j = 0; j < pre_size_; ++j) {
+    if (pixels[j] == 0) continue;
+    deliver_scaled_impl(j, static_cast<T>(pixels[j]), weights, acc);
+    events += std::int64_t{std::popcount(static_cast<unsigned>(pixels[j]))} * fanout_[static_cast<std::size_t>(j)];
+  }
+  return events;
+}
+std::int64_t ScatterProjection::deliver_pixels(const std::uint8_t* pixels, float* acc) const {
+  return deliver_pixels_impl(pixels, weights_f_, acc);
+}
+std::int64_t ScatterProjection::deliver_pixels(const std::uint8_t* pixels, std::int32_t* acc) const {
+  if (weights_i_.empty()) throw InternalError("ScatterProjection: integer weights exceed 32 bits");
+  return deliver_pixels_impl(pixels, weights_i_, acc);
+}
+std::int64_t ScatterProjection::deliver_pixels(const std::uint8_t* pixels, std::int64_t* acc) const {
+  if (weights_l_.empty()) throw InternalError("ScatterProjection: no integer weights prepared");
+  return deliver_pixels_impl(pixels, weights_l_, acc);
+}
+
+double ScatterProjection::exact_input(std::int64_t i, const std::uint8_t* pre_fired, const std::int32_t* fired,
+                                      std::int64_t count) const {
+  if (kind_ != Kind::Dense) return exact_input(i, pre_fired);
+  double sum = 0.0;
+  for (std::int64_t k = 0; k < count; ++k)
+    sum += static_cast<double>(unscaled_[static_cast<std::size_t>(fired[k] * post_size_ + i)]) * scale_;
+  return sum;
+}
+
+double ScatterProjection::exact_input(std::int64_t i, const std::uint8_t* pre_fired) const {
+  double sum = 0.0;
+  switch (kind_) {
+    case Kind::Dense:
+      for (std::int64_t j = 0; j < pre_size_; ++j)
+        if (pre_fired[j]) sum += static_cast<double>(unscaled_[static_cast<std::size_t>(j * post_size_ + i)]) * scale_;
+      return sum;
+    case Kind::Conv: {
+      const std::int64_t o = i % out_channels_, pixel = i / out_channels_;
+      const std::int64_t oy = pixel / post_w_, ox = pixel % post_w_;
+      const std::int64_t pre_h = pre_size_ / (std::int64_t{pre_w_} * channels_);
+      for (int ki = 0; ki < conv_.kernel_h; ++ki)
+        for (int kj = 0; kj < conv_.kernel_w; ++kj) {
+          const std::int64_t y = oy * conv_.stride_h - conv_.pad_top + std::int64_t{ki} * conv_.dilation_h;
+          const std::int64_t x = ox * conv_.stride_w - conv_.pad_left + std::int64_t{kj} * conv_.dilation_w;
+          if (y < 0 || y >= pre_h || x < 0 || x >= pre_w_) continue;
+          for (int ch = 0; ch < channels_; ++ch)
+            if (pre_fired[(y * pre_w_ + x) * channels_ + ch])
+              sum += static_cast<double>(
+                         unscaled_[static_cast<std::size_t>(((ki * conv_.kernel_w + kj) * channels_ + ch) * out_channels_ + o)]) *
+                     scale_;
+        }
+      return sum;
+    }
+    case Kind::Pool: {
+      const std::int64_t ch = i % channels_, pixel = i / channels_;
+      const std::int64_t oy = pixel / post_w_, ox = pixel % post_w_;
+      const std::int64_t pre_h = pre_size_ / (std::int64_t{pre_w_} * channels_);
+      for (int a = 0; a < pool_.pool_h; ++a)
+        for (int b = 0; b < pool_.pool_w; ++b) {
+          const std::int64_t y = oy * pool_.stride_h - pool_.pad_top + a, x = ox * pool_.stride_w - pool_.pad_left + b;
+          if (y < 0 || y >= pre_h || x < 0 || x >= pre_w_) continue;
+          if (pre_fired[(y * pre_w_ + x) * channels_ + ch]) sum += static_cast<double>(unscaled_[0]) * scale_;
+        }
+      return sum;
+    }
+    case Kind::OneToOne:
+      return pre_fired[i] ? static_cast<double>(unscaled_[0]) * scale_ : 0.0;
+  }
+  return sum;
+}
+
+void ScatterProjection::add_fan_in(std::vector<std::int64_t>& fan_in, std::vector<double>& abs_sum) const {
+  // Upper bounds are enough (they only widen the band of sums re-checked in double), so conv and
+  // pool count every kernel/window entry, ignoring image borders.
+  const double s = std::abs(scale_);
+  for (std::int64_t i = 0; i < post_size_; ++i) {
+    std::int64_t n = 0;
+    double a = 0.0;
+    switch (kind_) {
+      case Kind::Dense:
+        for (std::int64_t j = 0; j < pre_size_; ++j) {
+          const float w = unscaled_[static_cast<std::size_t>(j * post_size_ + i)];
+          n += w != 0.0f;
+          a += std::abs(static_cast<double>(w)) * s;
+        }
+        break;
+      case Kind::Conv: {
+        const std::int64_t o = i % out_channels_;
+        const std::int64_t rows = static_cast<std::int64_t>(unscaled_.size()) / out_channels_;
+        for (std::int64_t r = 0; r < rows; ++r) {
+          const float w = unscaled_[static_cast<std::size_t>(r * out_channels_ + o)];
+          n += w != 0.0f;
+          a += std::abs(static_cast<double>(w)) * s;
+        }
+        break;
+      }
+      case Kind::Pool:
+        n = std::int64_t{pool_.pool_h} * pool_.pool_w;
+        a = static_cast<double>(n) * std::abs(static_cast<double>(unscaled_[0])) * s;
+        break;
+      case Kind::OneToOne:
+        n = 1;
+        a = std::abs(static_cast<double>(unscaled_[0])) * s;
+        break;
+    }
+    fan_in[static_cast<std::size_t>(i)] += n;
+    abs_sum[static_cast<std::size_t>(i)] += a;
+  }
+}
+
+}  // namespace grindstone::snn::functional

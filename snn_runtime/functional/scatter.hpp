@@ -1,0 +1,109 @@
+#pragma once
+// Projections prepared for event-driven delivery: for every pre neuron, its outgoing synapses as
+// contiguous runs of post neurons, so that delivering a spike is a few vector adds into the post
+// population's input buffer. Connectors are never expanded: a conv projection keeps its kernel
+// plus, per pre *pixel*, the list of (kernel position, post pixel) pairs it reaches; a pool
+// projection keeps, per pre pixel, the post pixels whose windows hold it.
+//
+// Used by both functional engines (single-pass: binary spikes; rate: spikes and, for the real-
+// valued input, scaled deliveries). Weights include the projection's weight_scale.
+#include <cstdint>
+#include <vector>
+
+#include "snn_runtime/network/network.hpp"
+
+namespace grindstone::snn::functional {
+
+class ScatterProjection {
+ public:
+  enum class Kind { Dense, Conv, Pool, OneToOne };
+
+  /// `integer_multiplier` > 0: also prepares integer weights round(w·2^fraction_bits)·multiplier
+  /// (fixed-point networks; InputError naming `context` and the projection when a weight is not
+  /// an exact multiple of 2^-fraction_bits). 0: float weights only.
+  ScatterProjection(const Network& network, int projection_index, int fraction_bits, std::int64_t integer_multiplier,
+                    const std::string& context);
+
+  int pre() const { return pre_; }
+  int post() const { return post_; }
+  Kind kind() const { return kind_; }
+  /// Synapses leaving pre neuron j (non-zero weights whose target exists).
+  std::int32_t fanout(std::int64_t j) const { return fanout_[static_cast<std::size_t>(j)]; }
+
+  /// acc[post] += weight(j → post) for every synapse of pre neuron j.
+  void deliver(std::int64_t j, float* acc) const;
+  void deliver(std::int64_t j, std::int32_t* acc) const;
+  void deliver(std::int64_t j, std::int64_t* acc) const;
+  /// acc[post] += amplitude · weight(j → post) (rate engine: real-valued input current).
+  void deliver_scaled(std::int64_t j, float amplitude, float* acc) const;
+  /// acc[post] += amplitude · integer weight(j → post) (fused bit planes of fixed-point networks).
+  void deliver_scaled(std::int64_t j, std::int32_t amplitude, std::int32_t* acc) const;
+  void deliver_scaled(std::int64_t j, std::int64_t amplitude, std::int64_t* acc) const;
+
+  /// acc[post] += weight(j → post) for every pre neuron j in fired[0..count) — one call per
+  /// population per sample. Dense projections add several rows per pass of one vectorised loop
+  /// (fewer loads/stores of acc); other connectors deliver spike by spike. Integer sums are
+  /// exact in any order; float sums stay within the rounding bound of add_fan_in (any order).
+  void deliver_all(const std::int32_t* fired, std::int64_t count, float* acc) const;
+  void deliver_all(const std::int32_t* fired, std::int64_t count, std::int32_t* acc) const;
+  void deliver_all(const std::int32_t* fired, std::int64_t count, std::int64_t* acc) const;
+  /// acc[post] += pixels[j] · weight(j → post) for every pre neuron j with pixels[j] ≠ 0 (fused
+  /// bit planes); returns Σ popcount(pixels[j]) · fanout(j), the synaptic events of the 8 planes.
+  std::int64_t deliver_pixels(const std::uint8_t* pixels, float* acc) const;
+  std::int64_t deliver_pixels(const std::uint8_t* pixels, std::int32_t* acc) const;
+  std::int64_t deliver_pixels(const std::uint8_t* pixels, std::int64_t* acc) const;
+  /// Σ fanout(j) over fired[0..count).
+  std::int64_t fanout_sum(const std::int32_t* fired, std::int64_t count) const {
+    std::int64_t n = 0;
+    for (std::int64_t k = 0; k < count; ++k) n += fanout_[static_cast<std::size_t>(fired[k])];
+    return n;
+  }
+
+  /// True when `other` has the same connector and the same stored (unscaled) weights.
+  bool same_weights(const ScatterProjection& other) const {
+    return kind_ == other.kind_ && pre_size_ == other.pre_size_ && post_size_ == other.post_size_ &&
+           unscaled_ == other.unscaled_ && pixel_targets_ == other.pixel_targets_;
+  }
+  double weight_scale() const { return scale_; }
+
+  /// Exact input of post neuron i in double: Σ over pre neurons j with pre_fired[j] of
+  /// double(w)·double(weight_scale) (the reference the float fast path is checked against).
+  double exact_input(std::int64_t i, const std::uint8_t* pre_fired) const;
+
+  /// exact_input(i, pre_fired) computed from the ascending list of fired pre neurons (dense:
+  /// visits only those, in the same order, so the double sum is bit-identical).
+  double exact_input(std::int64_t i, const std::uint8_t* pre_fired, const std::int32_t* fired, std::int64_t count) const;
+
+  /// Per post neuron: number of synapses reaching it (fan-in) and Σ |effective weight| over
+  /// them (double), for the float rounding bound.
+  void add_fan_in(std::vector<std::int64_t>& fan_in, std::vector<double>& abs_sum) const;
+
+ private:
+  template <class T>
+  void deliver_scaled_impl(std::int64_t j, T amplitude, const std::vector<T>& weights, T* acc) const;
+  template <class T>
+  void deliver_all_impl(const std::int32_t* fired, std::int64_t count, const std::vector<T>& weights, T* acc) const;
+  template <class T>
+  std::int64_t deliver_pixels_impl(const std::uint8_t* pixels, const std::vector<T>& weights, T* acc) const;
+  template <class T>
+  void deliver_impl(std::int64_t j, const std::vector<T>& weights, T* acc) const;
+
+  Kind kind_;
+  int pre_, post_;
+  double scale_;
+  std::int64_t pre_size_, post_size_;
+  std::vector<std::int32_t> fanout_;
+  // Dense: (pre × post) row-major. Conv: kernel (kh·kw·cin × cout) row-major. Pool/OneToOne: 1.
+  std::vector<float> weights_f_;
+  std::vector<std::int32_t> weights_i_;
+  std::vector<std::int64_t> weights_l_;
+  std::vector<float> unscaled_;  ///< the stored weights, for exact_input
+  // Conv / pool geometry.
+  int pre_w_ = 0, channels_ = 0, post_h_ = 0, post_w_ = 0, out_channels_ = 0;
+  ConvConnector conv_;  ///< geometry only (kernel cleared)
+  PoolConnector pool_;
+  std::vector<std::int32_t> pixel_begin_;  ///< per pre pixel: first entry in pixel_targets_
+  std::vector<std::int32_t> pixel_targets_;  ///< conv: pairs (kernel position, post pixel); pool: post pixel
+};
+
+}  // namespace grindstone::snn::functional

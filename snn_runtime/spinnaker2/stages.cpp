@@ -1,0 +1,423 @@
+#include "snn_runtime/spinnaker2/stages.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <span>
+
+#include "common/error.hpp"
+
+namespace grindstone::snn::s2 {
+
+namespace {
+
+std::string where(const Network& net, const Projection& p) {
+  return "spinnaker2: projection '" + p.name + "' into '" + net.populations[static_cast<std::size_t>(p.post)].name + "'";
+}
+
+struct Image {
+  std::int64_t h = 1, w = 1, c = 1;
+};
+
+Image image_of(const Population& pop, const std::string& context) {
+  require_input(pop.shape.rank() == 3, context, "population '" + pop.name + "' must be (height, width, channels), is " +
+                                                    pop.shape.to_string());
+  return {pop.shape[0], pop.shape[1], pop.shape[2]};
+}
+
+// Calls f(post_index, weight) for every non-zero synapse of pre neuron j (weight_scale applied).
+template <class F>
+void for_each_target(const Network& net, const Projection& proj, std::int64_t j, F&& f) {
+  const Population& pre = net.populations[static_cast<std::size_t>(proj.pre)];
+  const Population& post = net.populations[static_cast<std::size_t>(proj.post)];
+  const float scale = proj.weight_scale;
+  if (const auto* d = std::get_if<DenseConnector>(&proj.connector)) {
+    const auto row = static_cast<Eigen::Index>(j);
+    for (Eigen::Index i = 0; i < d->weights.cols(); ++i) {
+      const float w = d->weights(row, i);
+      if (w != 0.0f) f(static_cast<std::int64_t>(i), w * scale);
+    }
+  } else if (const auto* c = std::get_if<ConvConnector>(&proj.connector)) {
+    const Image in = image_of(pre, where(net, proj)), out = image_of(post, where(net, proj));
+    const std::int64_t y = j / (in.w * in.c), x = (j / in.c) % in.w, ch = j % in.c;
+    for (int i = 0; i < c->kernel_h; ++i) {
+      const std::int64_t ny = y + c->pad_top - std::int64_t{i} * c->dilation_h;
+      if (ny < 0 || ny % c->stride_h) continue;
+      const std::int64_t oy = ny / c->stride_h;
+      if (oy >= out.h) continue;
+      for (int jj = 0; jj < c->kernel_w; ++jj) {
+        const std::int64_t nx = x + c->pad_left - std::int64_t{jj} * c->dilation_w;
+        if (nx < 0 || nx % c->stride_w) continue;
+        const std::int64_t ox = nx / c->stride_w;
+        if (ox >= out.w) continue;
+        const auto krow = static_cast<Eigen::Index>((std::int64_t{i} * c->kernel_w + jj) * c->in_channels + ch);
+        for (int o = 0; o < c->out_channels; ++o) {
+          const float w = c->kernel(krow, o);
+          if (w != 0.0f) f((oy * out.w + ox) * out.c + o, w * scale);
+        }
+      }
+    }
+  } else if (const auto* p = std::get_if<PoolConnector>(&proj.connector)) {
+    const Image in = image_of(pre, where(net, proj)), out = image_of(post, where(net, proj));
+    const std::int64_t y = j / (in.w * in.c), x = (j / in.c) % in.w, ch = j % in.c;
+    if (p->weight == 0.0f) return;
+    for (int i = 0; i < p->pool_h; ++i) {
+      const std::int64_t ny = y + p->pad_top - i;
+      if (ny < 0 || ny % p->stride_h) continue;
+      const std::int64_t oy = ny / p->stride_h;
+      if (oy >= out.h) continue;
+      for (int jj = 0; jj < p->pool_w; ++jj) {
+        const std::int64_t nx = x + p->pad_left - jj;
+        if (nx < 0 || nx % p->stride_w) continue;
+        const std::int64_t ox = nx / p->stride_w;
+        if (ox >= out.w) continue;
+        f((oy * out.w + ox) * out.c + ch, p->weight * scale);
+      }
+    }
+  } else if (const auto* o = std::get_if<OneToOneConnector>(&proj.connector)) {
+    if (o->weight != 0.0f) f(j, o->weight * scale);
+  }
+}
+
+std::int64_t to_units(double value, const WeightFormat& format) {
+  return static_cast<std::int64_t>(std::llround(value * format.fixed.scale()));
+}
+
+std::int32_t checked_int32(std::int64_t v, const std::string& context) {
+  require_input(v >= std::numeric_limits<std::int32_t>::min() && v <= std::numeric_limits<std::int32_t>::max(), context,
+                "threshold or bias out of the 32-bit write-out range");
+  return static_cast<std::int32_t>(v);
+}
+
+hw::WriteOut binary_write_out() {
+  hw::WriteOut w;
+  w.relu = true;
+  w.clamp_min = 0;
+  w.clamp_max = 1;
+  w.bytes_per_value = 1;
+  return w;
+}
+
+// Fills the MAC operands of a stage: stacked weights (k×n, n = post size for dense, out channels
+// for conv), quantised, and the per-neuron fire bias.
+void quantise_mac_stage(Stage& s, const Network& net, const std::vector<std::vector<double>>& columns_by_row,
+                        std::int64_t k, std::int64_t n) {
+  const Population& post = net.populations[static_cast<std::size_t>(s.post)];
+  const std::int64_t neurons = post.size();
+  const std::string ctx = "spinnaker2: population '" + post.name + "'";
+  std::vector<std::int64_t> q(static_cast<std::size_t>(k * n));
+  std::vector<std::int64_t> threshold(static_cast<std::size_t>(neurons));
+  if (!net.weights.is_float) {
+    std::int64_t max_units = 0;
+    for (std::int64_t r = 0; r < k; ++r)
+      for (std::int64_t c = 0; c < n; ++c) {
+        const std::int64_t u = to_units(columns_by_row[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)], net.weights);
+        q[static_cast<std::size_t>(r * n + c)] = u;
+        max_units = std::max(max_units, std::abs(u));
+      }
+    require_input(max_units <= 32767, ctx, "weights of " + std::to_string(max_units) +
+                                               " units exceed the MAC array's 16-bit operands (use fewer bits, e.g. Q4.8)");
+    s.shape.width = max_units <= 127 ? hw::OperandWidth::Bits8 : hw::OperandWidth::Bits16;
+    for (std::int64_t i = 0; i < neurons; ++i)
+      threshold[static_cast<std::size_t>(i)] = s.threshold_units[static_cast<std::size_t>(i)] - s.constant_units[static_cast<std::size_t>(i)];
+  } else {
+    // Per output column: scale 127 / max|w|; threshold and bias scaled alike, compared as
+    // acc ≥ ceil((threshold − bias)·scale).
+    std::vector<double> scale(static_cast<std::size_t>(n), 1.0);
+    for (std::int64_t c = 0; c < n; ++c) {
+      double m = 0;
+      for (std::int64_t r = 0; r < k; ++r) m = std::max(m, std::abs(columns_by_row[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]));
+      scale[static_cast<std::size_t>(c)] = m > 0 ? 127.0 / m : 1.0;
+    }
+    for (std::int64_t r = 0; r < k; ++r)
+      for (std::int64_t c = 0; c < n; ++c)
+        q[static_cast<std::size_t>(r * n + c)] = std::clamp<std::int64_t>(
+            std::llround(columns_by_row[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] * scale[static_cast<std::size_t>(c)]), -127, 127);
+    s.shape.width = hw::OperandWidth::Bits8;
+    for (std::int64_t i = 0; i < neurons; ++i) {
+      const double sc = scale[static_cast<std::size_t>(i % n)];
+      const double t = (static_cast<double>(s.threshold_float[static_cast<std::size_t>(i)]) - s.constant_float[static_cast<std::size_t>(i)]) * sc;
+      threshold[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(std::ceil(std::clamp(t, -1e9, 1e9)));
+    }
+  }
+  if (s.shape.width == hw::OperandWidth::Bits8)
+    s.weights8.assign(q.begin(), q.end());
+  else
+    s.weights16.assign(q.begin(), q.end());
+  s.fire_bias.resize(static_cast<std::size_t>(neurons));
+  for (std::int64_t i = 0; i < neurons; ++i)
+    s.fire_bias[static_cast<std::size_t>(i)] = checked_int32(1 - threshold[static_cast<std::size_t>(i)], ctx);
+}
+
+template <class T>
+void integrate_sample(const Stage& s, const Network& net, const Activity& activity, std::int64_t sample,
+                      std::vector<T>& potential, std::int64_t neurons_per_core, std::vector<CoreLoad>* load,
+                      std::int64_t& events) {
+  std::int64_t serial = 0;
+  for (const auto& inc : s.inputs) {
+    const Projection& proj = net.projections[static_cast<std::size_t>(inc.projection)];
+    const std::int64_t pre_size = net.populations[static_cast<std::size_t>(inc.pre)].size();
+    const std::uint8_t* spikes = activity[static_cast<std::size_t>(inc.pre)].data() + sample * pre_size;
+    for (std::int64_t j = 0; j < pre_size; ++j) {
+      if (!spikes[j]) continue;
+      ++serial;
+      for_each_target(net, proj, j, [&](std::int64_t i, float w) {
+        if constexpr (std::is_same_v<T, std::int64_t>)
+          potential[static_cast<std::size_t>(i)] += to_units(w, net.weights);
+        else
+          potential[static_cast<std::size_t>(i)] += static_cast<double>(w);
+        ++events;
+        if (load) {
+          CoreLoad& l = (*load)[static_cast<std::size_t>(i / neurons_per_core)];
+          ++l.events;
+          if (l.last_spike != serial) {
+            l.last_spike = serial;
+            ++l.received;
+          }
+        }
+      });
+    }
+  }
+}
+
+template <class T>
+void fire(const Stage& s, const Network& net, Activity& activity, std::int64_t sample, const std::vector<T>& potential,
+          std::int64_t neurons_per_core, std::vector<CoreLoad>* load) {
+  const std::int64_t n = net.populations[static_cast<std::size_t>(s.post)].size();
+  std::uint8_t* out = activity[static_cast<std::size_t>(s.post)].data() + sample * n;
+  for (std::int64_t i = 0; i < n; ++i) {
+    bool spike;
+    if constexpr (std::is_same_v<T, std::int64_t>)
+      spike = potential[static_cast<std::size_t>(i)] >= s.threshold_units[static_cast<std::size_t>(i)];
+    else
+      spike = potential[static_cast<std::size_t>(i)] >= static_cast<double>(s.threshold_float[static_cast<std::size_t>(i)]);
+    out[i] = spike ? 1 : 0;
+    if (spike && load) ++(*load)[static_cast<std::size_t>(i / neurons_per_core)].sent;
+  }
+}
+
+}  // namespace
+
+Activity bias_activity(const Network& net, std::int64_t& events) {
+  Activity act(net.populations.size());
+  events = 0;
+  for (std::size_t p = 0; p < net.populations.size(); ++p) {
+    const Population& pop = net.populations[p];
+    if (pop.role != PopulationRole::Bias) continue;
+    const auto n = static_cast<std::size_t>(pop.size());
+    if (pop.is_source()) {
+      act[p].assign(n, 1);
+      continue;
+    }
+    const std::string ctx = "spinnaker2: bias population '" + pop.name + "'";
+    require_input(pop.threshold.size() == n, ctx, "threshold size differs from the population size");
+    std::vector<double> potential(n, 0.0);
+    std::vector<std::int64_t> units(n, 0);
+    for (const auto& proj : net.projections) {
+      if (proj.post != static_cast<int>(p)) continue;
+      require_input(proj.pre >= 0 && proj.pre < static_cast<int>(p) &&
+                        net.populations[static_cast<std::size_t>(proj.pre)].role == PopulationRole::Bias,
+                    ctx, "is driven by '" + proj.name + "', which does not come from an earlier bias population");
+      const auto& pre_act = act[static_cast<std::size_t>(proj.pre)];
+      for (std::size_t j = 0; j < pre_act.size(); ++j)
+        if (pre_act[j])
+          for_each_target(net, proj, static_cast<std::int64_t>(j), [&](std::int64_t i, float w) {
+            potential[static_cast<std::size_t>(i)] += w;
+            if (!net.weights.is_float) units[static_cast<std::size_t>(i)] += to_units(w, net.weights);
+          });
+    }
+    act[p].resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      act[p][i] = net.weights.is_float ? potential[i] >= pop.threshold[i] : units[i] >= to_units(pop.threshold[i], net.weights);
+  }
+  for (const auto& proj : net.projections) {
+    if (proj.pre < 0 || net.populations[static_cast<std::size_t>(proj.pre)].role != PopulationRole::Bias) continue;
+    const auto& pre_act = act[static_cast<std::size_t>(proj.pre)];
+    for (std::size_t j = 0; j < pre_act.size(); ++j)
+      if (pre_act[j]) for_each_target(net, proj, static_cast<std::int64_t>(j), [&](std::int64_t, float) { ++events; });
+  }
+  return act;
+}
+
+std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activity& bias) {
+  std::vector<Stage> stages;
+  for (std::size_t p = 0; p < net.populations.size(); ++p) {
+    const Population& post = net.populations[p];
+    if (post.role == PopulationRole::Input || post.role == PopulationRole::Bias) continue;  // sources and bias relays
+    Stage s;
+    s.post = static_cast<int>(p);
+    s.name = post.name;
+    const std::int64_t n = post.size();
+    const std::string ctx = "spinnaker2: population '" + post.name + "'";
+    require_input(static_cast<std::int64_t>(post.threshold.size()) == n, ctx, "threshold has " +
+                  std::to_string(post.threshold.size()) + " values for " + std::to_string(n) + " neurons");
+    s.threshold_float = post.threshold;
+    s.constant_float.assign(static_cast<std::size_t>(n), 0.0);
+    std::vector<std::int64_t> constant_units(static_cast<std::size_t>(n), 0);  // summed per synapse, as the engines do
+    bool all_dense = true;
+    int convs = 0;
+    for (std::size_t j = 0; j < net.projections.size(); ++j) {
+      const Projection& proj = net.projections[j];
+      if (proj.post != static_cast<int>(p)) continue;
+      require_input(proj.pre >= 0 && proj.pre < static_cast<int>(p), where(net, proj), "pre population is not earlier in the network");
+      const Population& pre = net.populations[static_cast<std::size_t>(proj.pre)];
+      if (const auto* d = std::get_if<DenseConnector>(&proj.connector))
+        require_input(d->weights.rows() == pre.size() && d->weights.cols() == n, where(net, proj), "dense weights shape mismatch");
+      if (pre.role == PopulationRole::Bias) {  // same every sample: a constant input
+        const auto& fired = bias[static_cast<std::size_t>(proj.pre)];
+        for (std::int64_t b = 0; b < pre.size(); ++b)
+          if (fired[static_cast<std::size_t>(b)])
+            for_each_target(net, proj, b, [&](std::int64_t i, float w) {
+              s.constant_float[static_cast<std::size_t>(i)] += w;
+              if (!net.weights.is_float) constant_units[static_cast<std::size_t>(i)] += to_units(w, net.weights);
+            });
+        continue;
+      }
+      s.inputs.push_back({static_cast<int>(j), proj.pre, 0});
+      if (!std::holds_alternative<DenseConnector>(proj.connector)) all_dense = false;
+      if (std::holds_alternative<ConvConnector>(proj.connector)) ++convs;
+    }
+    require_input(!s.inputs.empty(), ctx, "has no incoming spiking projection");
+    if (!net.weights.is_float) {
+      s.threshold_units.resize(static_cast<std::size_t>(n));
+      s.constant_units = std::move(constant_units);
+      for (std::int64_t i = 0; i < n; ++i)
+        s.threshold_units[static_cast<std::size_t>(i)] = to_units(post.threshold[static_cast<std::size_t>(i)], net.weights);
+    }
+    const bool conv_on_mac = ann_mode && convs == 1 && s.inputs.size() == 1;
+    s.engine = (all_dense || conv_on_mac) ? StageEngine::Mac : StageEngine::Arm;
+    // synapses per input row (events are spikes × these)
+    std::int64_t offset = 0;
+    for (auto& inc : s.inputs) {
+      inc.offset = offset;
+      const Projection& proj = net.projections[static_cast<std::size_t>(inc.projection)];
+      const std::int64_t pre_size = net.populations[static_cast<std::size_t>(inc.pre)].size();
+      for (std::int64_t j = 0; j < pre_size; ++j) {
+        std::int64_t count = 0;
+        for_each_target(net, proj, j, [&](std::int64_t, float) { ++count; });
+        s.row_synapses.push_back(count);
+      }
+      offset += pre_size;
+    }
+    if (s.engine == StageEngine::Mac) {
+      s.shape.name = post.name;
+      std::vector<std::vector<double>> rows;
+      std::int64_t k = 0, cols = 0;
+      if (all_dense) {
+        k = offset;
+        cols = n;
+        rows.assign(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(n), 0.0));
+        for (const auto& inc : s.inputs) {
+          const Projection& proj = net.projections[static_cast<std::size_t>(inc.projection)];
+          const auto& w = std::get<DenseConnector>(proj.connector).weights;
+          for (Eigen::Index j = 0; j < w.rows(); ++j)
+            for (Eigen::Index i = 0; i < w.cols(); ++i)
+              rows[static_cast<std::size_t>(inc.offset + j)][static_cast<std::size_t>(i)] = static_cast<double>(w(j, i)) * proj.weight_scale;
+        }
+        s.shape.per_sample = {1, k, n};
+      } else {
+        const Projection& proj = net.projections[static_cast<std::size_t>(s.inputs[0].projection)];
+        const auto& c = std::get<ConvConnector>(proj.connector);
+        const Image in = image_of(net.populations[static_cast<std::size_t>(proj.pre)], where(net, proj));
+        const Image out = image_of(post, where(net, proj));
+        require_input(in.c == c.in_channels && out.c == c.out_channels, where(net, proj), "kernel channels differ from the populations'");
+        auto& g = s.geometry;
+        g.in_h = in.h; g.in_w = in.w; g.in_channels = in.c; g.out_channels = out.c;
+        g.kernel_h = c.kernel_h; g.kernel_w = c.kernel_w; g.stride_h = c.stride_h; g.stride_w = c.stride_w;
+        g.dilation_h = c.dilation_h; g.dilation_w = c.dilation_w; g.pad_top = c.pad_top; g.pad_left = c.pad_left;
+        g.out_h = out.h; g.out_w = out.w;
+        k = c.kernel.rows();
+        cols = c.kernel.cols();
+        rows.assign(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(cols), 0.0));
+        for (Eigen::Index r = 0; r < c.kernel.rows(); ++r)
+          for (Eigen::Index o = 0; o < c.kernel.cols(); ++o)
+            rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(o)] = static_cast<double>(c.kernel(r, o)) * proj.weight_scale;
+        s.shape.per_sample = g.as_matmul();
+        s.shape.conv = true;
+        s.shape.conv_input_bytes = in.h * in.w * in.c;
+      }
+      quantise_mac_stage(s, net, rows, k, cols);
+    }
+    stages.push_back(std::move(s));
+  }
+  return stages;
+}
+
+void run_mac_stage(const Stage& s, const Network& net, Activity& activity, std::int64_t count, hw::MacArray& mac,
+                   std::int64_t& events) {
+  const std::int64_t n_post = net.populations[static_cast<std::size_t>(s.post)].size();
+  const std::int64_t k = s.shape.per_sample.k, n = s.shape.per_sample.n;
+  std::vector<std::int32_t> acc;
+  std::vector<std::uint8_t> input;
+  const bool wide = s.shape.width == hw::OperandWidth::Bits16;
+  for (const auto& inc : s.inputs) {
+    const std::int64_t pre_size = net.populations[static_cast<std::size_t>(inc.pre)].size();
+    const auto& a = activity[static_cast<std::size_t>(inc.pre)];
+    for (std::int64_t b = 0; b < count; ++b)
+      for (std::int64_t j = 0; j < pre_size; ++j)
+        if (a[static_cast<std::size_t>(b * pre_size + j)]) events += s.row_synapses[static_cast<std::size_t>(inc.offset + j)];
+  }
+  if (!s.shape.conv) {
+    input.assign(static_cast<std::size_t>(count * k), 0);
+    for (const auto& inc : s.inputs) {
+      const std::int64_t pre_size = net.populations[static_cast<std::size_t>(inc.pre)].size();
+      const auto& a = activity[static_cast<std::size_t>(inc.pre)];
+      for (std::int64_t b = 0; b < count; ++b)
+        std::copy_n(a.begin() + b * pre_size, pre_size, input.begin() + b * k + inc.offset);
+    }
+    acc.assign(static_cast<std::size_t>(count * n), 0);
+    const hw::MatmulShape shape{count, k, n};
+    if (wide)
+      mac.matmul<std::uint8_t, std::int16_t>(input, s.weights16, shape, acc);
+    else
+      mac.matmul<std::uint8_t, std::int8_t>(input, s.weights8, shape, acc);
+  } else {
+    const std::int64_t positions = s.geometry.out_h * s.geometry.out_w;
+    const std::int64_t in_size = s.shape.conv_input_bytes;
+    acc.assign(static_cast<std::size_t>(count * positions * n), 0);
+    const auto& a = activity[static_cast<std::size_t>(s.inputs[0].pre)];
+    for (std::int64_t b = 0; b < count; ++b) {
+      const auto img = std::span<const std::uint8_t>(a).subspan(static_cast<std::size_t>(b * in_size), static_cast<std::size_t>(in_size));
+      const auto out = std::span<std::int32_t>(acc).subspan(static_cast<std::size_t>(b * positions * n), static_cast<std::size_t>(positions * n));
+      if (wide)
+        mac.conv2d<std::uint8_t, std::int16_t>(img, s.weights16, s.geometry, out);
+      else
+        mac.conv2d<std::uint8_t, std::int8_t>(img, s.weights8, s.geometry, out);
+    }
+  }
+  // Write-out: the threshold compare is the requantisation clamp(relu(acc + 1 − T), 0, 1).
+  const hw::WriteOut w = binary_write_out();
+  auto& out = activity[static_cast<std::size_t>(s.post)];
+  out.assign(static_cast<std::size_t>(count * n_post), 0);
+  for (std::int64_t b = 0; b < count; ++b)
+    for (std::int64_t i = 0; i < n_post; ++i)
+      out[static_cast<std::size_t>(b * n_post + i)] = static_cast<std::uint8_t>(
+          hw::apply_write_out(acc[static_cast<std::size_t>(b * n_post + i)], s.fire_bias[static_cast<std::size_t>(i)], w));
+  mac.account_writeout(count * n_post, w.bytes_per_value);
+}
+
+void run_arm_sample(const Stage& s, const Network& net, Activity& activity, std::int64_t sample,
+                    std::int64_t neurons_per_core, std::vector<CoreLoad>& load, std::int64_t& events) {
+  if (!net.weights.is_float) {
+    std::vector<std::int64_t> potential = s.constant_units;
+    integrate_sample(s, net, activity, sample, potential, neurons_per_core, &load, events);
+    fire(s, net, activity, sample, potential, neurons_per_core, &load);
+  } else {
+    std::vector<double> potential = s.constant_float;
+    integrate_sample(s, net, activity, sample, potential, neurons_per_core, &load, events);
+    fire(s, net, activity, sample, potential, neurons_per_core, &load);
+  }
+}
+
+void run_float_reference(const Stage& s, const Network& net, Activity& activity, std::int64_t count) {
+  const std::int64_t n = net.populations[static_cast<std::size_t>(s.post)].size();
+  activity[static_cast<std::size_t>(s.post)].assign(static_cast<std::size_t>(count * n), 0);
+  std::int64_t events = 0;
+  for (std::int64_t b = 0; b < count; ++b) {
+    std::vector<double> potential = s.constant_float;
+    integrate_sample(s, net, activity, b, potential, 1, nullptr, events);
+    fire(s, net, activity, b, potential, 1, nullptr);
+  }
+}
+
+}  // namespace grindstone::snn::s2
