@@ -38,9 +38,10 @@ for m in keras/keras2_mlp_logits.h5 keras/keras2_lenet5_channels_first.h5 keras/
 print('%-42s %-20s %9d %10.4f %12.0f' % ('$m', i['format'], i['params_total'], e['accuracy'], e['samples_per_second']))"
 done
 
-section "2. Sharpening a dense:64 network from scratch (10,000 training images, scheduled sharpening)"
-$G sharpen --dataset mnist --arch dense:64 --key-width 40 --input binary --limit 10000 --test-limit 2000 \
-  --schedule scheduled --start 1 --duration 1 --intermission 0 --epochs 6 --seed 1 --out "$OUT/sharpened_dense64.h5"
+section "2. Sharpening a dense:128 network from scratch (20,000 training images, Whetstone's recipe)"
+$G sharpen --dataset mnist --arch dense:128 --key-width 100 --input binary --limit 20000 --test-limit 2000 \
+  --optimizer adadelta --lr 4.0 --schedule simple --start-epoch 3 --steps 2 --epochs 20 --seed 1 \
+  --out "$OUT/sharpened_dense128.h5"
 
 section "3. Whetstone model → spiking network → single-pass engine"
 W=$M/whetstone/whetstone_dense_mnist.h5
