@@ -75,28 +75,9 @@ struct Lowerer {
       const auto& c = linear.as<ann::Conv2D>();
       const Shape& in = pre.shape;
       require_input(in.rank() == 3, ctx(linear), "input_shape: Conv2D needs an image, got " + in.to_string());
-      snn::ConvConnector cc;
-      cc.kernel_h = c.kernel_h;
-      cc.kernel_w = c.kernel_w;
-      cc.in_channels = c.in_channels;
-      cc.out_channels = c.filters;
-      cc.stride_h = c.stride_h;
-      cc.stride_w = c.stride_w;
-      cc.dilation_h = c.dilation_h;
-      cc.dilation_w = c.dilation_w;
       const Shape& out = linear.output_shape;
-      if (c.padding == ann::Padding::Same) {
-        // Keras pads the padded (ZeroPadding2D-enlarged) input: sizes include the explicit pad.
-        cc.pad_top = static_cast<int>(
-            ann::same_padding(in[0] + pad_top, out[0], c.kernel_h, c.stride_h, c.dilation_h).before);
-        cc.pad_left = static_cast<int>(
-            ann::same_padding(in[1] + pad_left, out[1], c.kernel_w, c.stride_w, c.dilation_w).before);
-      }
-      cc.pad_top += pad_top;
-      cc.pad_left += pad_left;
+      connector = conv_connector(c, in, out, pad_top, pad_left);
       pad_top = pad_left = 0;
-      cc.kernel = c.kernel;
-      connector = std::move(cc);
       if (c.use_bias) {
         // Per-channel bias → per-neuron (channels-last: channel is the fastest index).
         bias_per_neuron.resize(out.size());
@@ -211,6 +192,30 @@ std::optional<float> sharpened_threshold(const ann::Activation& activation) {
   if (activation.kind == ann::ActivationKind::SpikingBRelu) return 0.5f;
   if (activation.kind == ann::ActivationKind::SpikingSigmoid) return 0.0f;
   return std::nullopt;
+}
+
+snn::ConvConnector conv_connector(const ann::Conv2D& c, const Shape& in, const Shape& out, int extra_pad_top,
+                                  int extra_pad_left) {
+  snn::ConvConnector cc;
+  cc.kernel_h = c.kernel_h;
+  cc.kernel_w = c.kernel_w;
+  cc.in_channels = c.in_channels;
+  cc.out_channels = c.filters;
+  cc.stride_h = c.stride_h;
+  cc.stride_w = c.stride_w;
+  cc.dilation_h = c.dilation_h;
+  cc.dilation_w = c.dilation_w;
+  if (c.padding == ann::Padding::Same) {
+    // Keras pads the padded (ZeroPadding2D-enlarged) input: sizes include the explicit pad.
+    cc.pad_top = static_cast<int>(
+        ann::same_padding(in[0] + extra_pad_top, out[0], c.kernel_h, c.stride_h, c.dilation_h).before);
+    cc.pad_left = static_cast<int>(
+        ann::same_padding(in[1] + extra_pad_left, out[1], c.kernel_w, c.stride_w, c.dilation_w).before);
+  }
+  cc.pad_top += extra_pad_top;
+  cc.pad_left += extra_pad_left;
+  cc.kernel = c.kernel;
+  return cc;
 }
 
 int maxpool_to_or(SnnState& state, int pre, const ann::Pool2D& pool, const Shape& shape, const std::string& layer_name) {

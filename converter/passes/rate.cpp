@@ -8,6 +8,7 @@
 #include "common/sha256.hpp"
 #include "converter/ann/inference.hpp"
 #include "converter/passes/ann_passes.hpp"
+#include "converter/passes/lower.hpp"
 #include "converter/passes/pipeline.hpp"
 #include "datasets/encoding.hpp"
 
@@ -169,21 +170,7 @@ RateConversion convert_for_rate(const ann::Model& original, const datasets::Data
     } else {
       const auto& c = layer.as<ann::Conv2D>();
       const Shape& in = net.populations[static_cast<std::size_t>(current)].shape;
-      snn::ConvConnector cc;
-      cc.kernel_h = c.kernel_h;
-      cc.kernel_w = c.kernel_w;
-      cc.in_channels = c.in_channels;
-      cc.out_channels = c.filters;
-      cc.stride_h = c.stride_h;
-      cc.stride_w = c.stride_w;
-      cc.dilation_h = c.dilation_h;
-      cc.dilation_w = c.dilation_w;
-      if (c.padding == ann::Padding::Same) {
-        cc.pad_top = static_cast<int>(
-            ann::same_padding(in[0], layer.output_shape[0], c.kernel_h, c.stride_h, c.dilation_h).before);
-        cc.pad_left = static_cast<int>(
-            ann::same_padding(in[1], layer.output_shape[1], c.kernel_w, c.stride_w, c.dilation_w).before);
-      }
+      snn::ConvConnector cc = conv_connector(c, in, layer.output_shape);
       cc.kernel = (c.kernel.cast<double>() * scale).cast<float>();
       pr.connector = std::move(cc);
       for (std::int64_t k = 0; k < pop.size(); ++k)
