@@ -44,6 +44,7 @@ struct SharpenOptions {
   std::string optimizer = "adam";
   double lr = -1.0;
   int batch_size = 128;
+  int augment_shift = 0;
   std::int64_t limit = 0;
   std::int64_t test_limit = 0;
   bool keep_batch_norm = false;
@@ -124,6 +125,9 @@ void run_sharpen(const SharpenOptions& opt) {
   config.optimizer.kind = sharpen::OptimizerConfig::parse_kind(opt.optimizer);
   config.optimizer.learning_rate = opt.lr;
   config.eval_block = net->input_shape().rank() == 3 ? 250 : 1000;
+  config.augment_shift = opt.augment_shift;
+  config.image_height = static_cast<int>(train_data.rows);
+  config.image_width = static_cast<int>(train_data.cols);
 
   std::cerr << "sharpen: " << (opt.arch.empty() ? "from " + opt.from : "arch " + opt.arch) << ", "
             << net->spiking_layers().size() << " spiking layers, " << sharpener->describe() << ", " << opt.optimizer
@@ -162,6 +166,7 @@ void run_sharpen(const SharpenOptions& opt) {
                            {"optimizer", opt.optimizer},
                            {"learning_rate", config.optimizer.effective_learning_rate()},
                            {"key_width", opt.key_width},
+                           {"augment_shift", opt.augment_shift},
                            {"train_samples", train_x.rows()},
                            {"test_samples", test_x.rows()},
                            {"threads", threads.threads()},
@@ -209,6 +214,9 @@ void register_sharpen(CLI::App& app) {
       ->check(CLI::IsMember({"adam", "adadelta", "sgd"}));
   cmd->add_option("--lr", opt->lr, "Learning rate (default: Keras's, adam 0.001, adadelta 1.0, sgd 0.01)");
   cmd->add_option("--batch-size", opt->batch_size, "Mini-batch size")->check(CLI::Range(1, 100000));
+  cmd->add_option("--augment-shift", opt->augment_shift,
+                  "Shift each training image by up to N pixels per axis, anew every epoch (0 = off)")
+      ->check(CLI::Range(0, 8));
   cmd->add_option("--limit", opt->limit, "Use only the first N training samples (0 = all)");
   cmd->add_option("--test-limit", opt->test_limit, "Use only the first N test samples (0 = all)");
   cmd->add_flag("--keep-batch-norm", opt->keep_batch_norm, "Save BatchNormalization layers instead of folding them");

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sys/resource.h>
 #include <string>
 #include <vector>
@@ -108,6 +109,29 @@ ann::Model random_dense_100_100(std::uint64_t seed) {
   return m;
 }
 
+struct Rate {
+  double wall = 0.0;  ///< samples per second
+  double cpu = 0.0;   ///< samples per CPU-second of this process
+};
+
+/// Runs `engine` on `test` `repeat` times (after one warm-up run that also yields predictions).
+Rate measure(const snn::SinglePassEngine& engine, const datasets::Dataset& test, int repeat, snn::SinglePassRun& first) {
+  first = engine.run(test, true);
+  const double t0 = now(), c0 = cpu_now();
+  std::int64_t samples = 0;
+  for (int r = 0; r < repeat; ++r) samples += engine.run(test, false).samples;
+  return {static_cast<double>(samples) / (now() - t0), static_cast<double>(samples) / (cpu_now() - c0)};
+}
+
+Rate measure_eval(const ann::ReferenceInference& inference, const datasets::Dataset& test, datasets::InputEncoding input,
+                  int threads, int repeat, ann::Evaluation& result) {
+  result = ann::evaluate(inference, test, input, threads);  // warm-up
+  const double t0 = now(), c0 = cpu_now();
+  for (int r = 0; r < repeat; ++r) result = ann::evaluate(inference, test, input, threads);
+  const double n = static_cast<double>(repeat) * static_cast<double>(test.size());
+  return {n / (now() - t0), n / (cpu_now() - c0)};
+}
+
 std::int64_t disagreements(const std::vector<int>& a, const std::vector<int>& b) {
   std::int64_t n = 0;
   for (std::size_t i = 0; i < a.size(); ++i) n += a[i] != b[i];
@@ -137,80 +161,82 @@ int main(int argc, char** argv) {
   const bool have_sharpened = std::filesystem::exists(sharpened);
   const ann::Model model = have_sharpened ? keras::load_model(sharpened) : random_dense_100_100(42);
   const char* weights_kind = have_sharpened ? "sharpened tests/data/sharpened_mnist_dense100_100_binary.h5" : "random weights";
-  passes::ConvertOptions threshold_input;
-  threshold_input.input = snn::InputEncoding::Threshold;
-  const auto converted = passes::convert_single_pass(model, threshold_input);
-  const snn::SinglePassEngine engine(converted.network, "dense_100_100");
-  const auto reference = engine.run(test, true);  // warm-up + predictions
-  double t0 = now(), c0 = cpu_now();
-  std::int64_t samples = 0;
-  for (int r = 0; r < repeat; ++r) samples += engine.run(test, false).samples;
-  const double sp_rate = static_cast<double>(samples) / (now() - t0);
-  const double sp_cpu_rate = static_cast<double>(samples) / (cpu_now() - c0);
+  std::printf("\n[dense:100,100, %s, threshold input]\n", weights_kind);
 
+  // Baseline: float evaluation of the ANN (Eigen GEMMs over 64-sample blocks), same threads.
   const ann::ReferenceInference inference(model);
-  auto float_eval = ann::evaluate(inference, test, datasets::InputEncoding::Binary, threads);  // warm-up
-  t0 = now();
-  c0 = cpu_now();
-  const int float_repeat = 3;
-  for (int r = 0; r < float_repeat; ++r) float_eval = ann::evaluate(inference, test, datasets::InputEncoding::Binary, threads);
-  const double float_rate = static_cast<double>(float_repeat * test.size()) / (now() - t0);
-  const double float_cpu_rate = static_cast<double>(float_repeat * test.size()) / (cpu_now() - c0);
-  std::printf("\n[dense:100,100, %s, threshold input, accumulator %s]\n", weights_kind, engine.accumulator().c_str());
-  std::printf("  single-pass: %.0f samples/s (%d x %lld samples)\n", sp_rate, repeat, static_cast<long long>(test.size()));
-  std::printf("  float eval (ReferenceInference, binary input): %.0f samples/s\n", float_rate);
-  std::printf("  speed-up: %.2fx (wall clock)\n", sp_rate / float_rate);
-  std::printf("  per CPU-second: single-pass %.0f samples, float eval %.0f samples, speed-up %.2fx\n", sp_cpu_rate,
-              float_cpu_rate, sp_cpu_rate / float_cpu_rate);
-  std::printf("  spikes/sample %.1f, synaptic events/sample %.1f, exact re-checks %lld\n", reference.spikes_per_sample(),
-              reference.synaptic_events_per_sample(), static_cast<long long>(reference.exact_rechecks));
-  std::printf("  accuracy single-pass %.4f, float eval %.4f, class disagreements %lld / %lld\n", reference.accuracy,
-              float_eval.accuracy, static_cast<long long>(disagreements(reference.predictions, float_eval.predictions)),
-              static_cast<long long>(test.size()));
+  ann::Evaluation float_eval;
+  const Rate eval_rate = measure_eval(inference, test, datasets::InputEncoding::Binary, threads, 5, float_eval);
+  std::printf("  %-44s %10.0f samples/s %10.0f per CPU-s   accuracy %.4f\n", "float eval (baseline)", eval_rate.wall,
+              eval_rate.cpu, float_eval.accuracy);
+
+  struct Variant {
+    const char* label;
+    std::string weights;
+    snn::SinglePassEngine::Path path;
+  };
+  const Variant variants[] = {
+      {"single-pass, float weights", "float", snn::SinglePassEngine::Path::Auto},
+      {"single-pass, Q4.8, event-driven path", "Q4.8", snn::SinglePassEngine::Path::EventDriven},
+      {"single-pass, Q4.8", "Q4.8", snn::SinglePassEngine::Path::Auto},
+  };
+  std::optional<snn::SinglePassEngine> memory_engine;
+  for (const Variant& v : variants) {
+    passes::ConvertOptions options;
+    options.input = snn::InputEncoding::Threshold;
+    options.weights = passes::parse_weight_format(v.weights);
+    snn::SinglePassEngine engine(passes::convert_single_pass(model, options).network, "dense_100_100", v.path);
+    snn::SinglePassRun first;
+    const Rate rate = measure(engine, test, repeat, first);
+    std::printf("  %-44s %10.0f samples/s %10.0f per CPU-s   accuracy %.4f   %.2fx eval (wall), %.2fx (CPU)\n", v.label,
+                rate.wall, rate.cpu, first.accuracy, rate.wall / eval_rate.wall, rate.cpu / eval_rate.cpu);
+    std::printf("      path %s, accumulator %s, spikes/sample %.1f, synaptic events/sample %.1f, "
+                "classes differing from float eval %lld / %lld\n",
+                engine.path().c_str(), engine.accumulator().c_str(), first.spikes_per_sample(),
+                first.synaptic_events_per_sample(),
+                static_cast<long long>(disagreements(first.predictions, float_eval.predictions)),
+                static_cast<long long>(test.size()));
+    if (engine.path() == "dense-tiles") memory_engine.emplace(std::move(engine));
+  }
 
   // ---- Whetstone model, bit-plane input --------------------------------------------------------
   const auto shared = shared_dir();
   if (shared) {
     const auto path = *shared / "models/whetstone/whetstone_dense_mnist.h5";
     const ann::Model whetstone = keras::load_model(path);
-    passes::ConvertOptions bitplanes;
-    bitplanes.input = snn::InputEncoding::Bitplanes;
-    const snn::SinglePassEngine wengine(passes::convert_single_pass(whetstone, bitplanes).network, "whetstone");
-    const auto wrun = wengine.run(test, true);
-    t0 = now();
-    c0 = cpu_now();
-    samples = 0;
-    for (int r = 0; r < repeat / 4 + 1; ++r) samples += wengine.run(test, false).samples;
-    const double w_rate = static_cast<double>(samples) / (now() - t0);
-    const double w_cpu_rate = static_cast<double>(samples) / (cpu_now() - c0);
+    std::printf("\n[Whetstone 784-256-64-100 + key, bit-plane input]\n");
     const ann::ReferenceInference winference(whetstone);
-    auto wfloat = ann::evaluate(winference, test, datasets::InputEncoding::Real, threads);
-    t0 = now();
-    c0 = cpu_now();
-    wfloat = ann::evaluate(winference, test, datasets::InputEncoding::Real, threads);
-    const double wfloat_rate = static_cast<double>(test.size()) / (now() - t0);
-    const double wfloat_cpu_rate = static_cast<double>(test.size()) / (cpu_now() - c0);
-    std::printf("\n[Whetstone 784-256-64-100 + key, bit-plane input, float weights]\n");
-    std::printf("  single-pass: %.0f samples/s; float eval (real input): %.0f samples/s; speed-up %.2fx\n", w_rate,
-                wfloat_rate, w_rate / wfloat_rate);
-    std::printf("  per CPU-second: single-pass %.0f samples, float eval %.0f samples, speed-up %.2fx\n", w_cpu_rate,
-                wfloat_cpu_rate, w_cpu_rate / wfloat_cpu_rate);
-    std::printf("  accuracy single-pass %.4f, float eval %.4f, class disagreements %lld / %lld, exact re-checks %lld\n",
-                wrun.accuracy, wfloat.accuracy, static_cast<long long>(disagreements(wrun.predictions, wfloat.predictions)),
-                static_cast<long long>(test.size()), static_cast<long long>(wrun.exact_rechecks));
-    std::printf("  spikes/sample %.1f, synaptic events/sample %.1f\n", wrun.spikes_per_sample(),
-                wrun.synaptic_events_per_sample());
+    ann::Evaluation wfloat;
+    const Rate weval = measure_eval(winference, test, datasets::InputEncoding::Real, threads, 3, wfloat);
+    std::printf("  %-44s %10.0f samples/s %10.0f per CPU-s   accuracy %.4f\n", "float eval, real input (baseline)",
+                weval.wall, weval.cpu, wfloat.accuracy);
+    for (const char* weights : {"float", "Q4.8"}) {
+      passes::ConvertOptions options;
+      options.input = snn::InputEncoding::Bitplanes;
+      options.weights = passes::parse_weight_format(weights);
+      const snn::SinglePassEngine wengine(passes::convert_single_pass(whetstone, options).network, "whetstone");
+      snn::SinglePassRun wrun;
+      const Rate rate = measure(wengine, test, repeat / 4 + 1, wrun);
+      std::printf("  single-pass, %-31s %10.0f samples/s %10.0f per CPU-s   accuracy %.4f   %.2fx eval (wall), %.2fx (CPU)\n",
+                  weights, rate.wall, rate.cpu, wrun.accuracy, rate.wall / weval.wall, rate.cpu / weval.cpu);
+      std::printf("      path %s, accumulator %s, spikes/sample %.1f, synaptic events/sample %.1f, exact re-checks %lld, "
+                  "classes differing from float eval %lld / %lld\n",
+                  wengine.path().c_str(), wengine.accumulator().c_str(), wrun.spikes_per_sample(),
+                  wrun.synaptic_events_per_sample(), static_cast<long long>(wrun.exact_rechecks),
+                  static_cast<long long>(disagreements(wrun.predictions, wfloat.predictions)),
+                  static_cast<long long>(test.size()));
+    }
   } else {
     std::printf("\nSKIP Whetstone model: ../shared not found\n");
   }
 
   // ---- peak memory: 10k vs 60k samples ------------------------------------------------------
-  std::printf("\n[peak RSS of the dense:100,100 run; datasets are loaded before the measurement]\n");
+  std::printf("\n[peak RSS of the dense:100,100 Q4.8 run; datasets are loaded before the measurement]\n");
   for (const auto split : {datasets::Split::Test, datasets::Split::Train}) {
     const auto data = datasets::load("mnist", split);
     const long before = status_kb("VmRSS:");
     reset_peak_rss();
-    const auto run = engine.run(data, false);
+    const auto run = memory_engine->run(data, false);
     const long peak = status_kb("VmHWM:");
     std::printf("  %lld samples: RSS before run %ld kB, peak during run %ld kB, engine growth %ld kB (%.0f samples/s)\n",
                 static_cast<long long>(run.samples), before, peak, peak - before, run.samples_per_second);

@@ -14,6 +14,7 @@ namespace grindstone::sharpen {
 namespace {
 
 constexpr std::uint64_t kShuffleStream = 0x5348554646;  // "SHUFF"
+constexpr std::uint64_t kAugmentStream = 0x4155474d00000000;  // "AUGM"
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -39,6 +40,16 @@ bool all_equal(const std::vector<double>& values, double v) {
 
 }  // namespace
 
+void shift_image(const float* in, int height, int width, int channels, int dx, int dy, float* out) {
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      const int sy = y - dy, sx = x - dx;
+      const bool inside = sy >= 0 && sy < height && sx >= 0 && sx < width;
+      for (int c = 0; c < channels; ++c)
+        out[(y * width + x) * channels + c] = inside ? in[(sy * width + sx) * channels + c] : 0.0f;
+    }
+}
+
 double accuracy(Network& net, const Batch& inputs, const std::vector<int>& labels, Eigen::Index block) {
   require_input(static_cast<Eigen::Index>(labels.size()) == inputs.rows(), "accuracy", "labels: size mismatch");
   if (labels.empty()) return 0.0;
@@ -55,6 +66,14 @@ TrainResult train(Network& net, Sharpener& sharpener, const Batch& train_x, cons
                 "no samples, or labels do not match the images");
   require_input(config.batch_size > 0, "--batch-size", "must be positive");
   require_input(config.max_epochs > 0, "--epochs", "must be positive");
+  const int shift = config.augment_shift;
+  const std::int64_t pixels = std::int64_t{config.image_height} * config.image_width;
+  require_input(shift >= 0, "--augment-shift", "must be ≥ 0");
+  require_input(shift == 0 || (pixels > 0 && train_x.cols() % pixels == 0 && shift < config.image_height &&
+                               shift < config.image_width),
+                "--augment-shift", "needs image inputs larger than the shift");
+  const int channels = shift > 0 ? static_cast<int>(train_x.cols() / pixels) : 0;
+  std::vector<float> source(static_cast<std::size_t>(train_x.cols())), moved(source.size());
   const auto start = std::chrono::steady_clock::now();
   const Eigen::Index n = train_x.rows();
   const auto batch_size = static_cast<Eigen::Index>(config.batch_size);
@@ -83,6 +102,15 @@ TrainResult train(Network& net, Sharpener& sharpener, const Batch& train_x, cons
       for (Eigen::Index r = 0; r < count; ++r) {
         const Eigen::Index src = order[static_cast<std::size_t>(first + r)];
         xb.row(r) = train_x.row(src);
+        if (shift > 0) {
+          const std::uint64_t bits = random_bits(config.seed, kAugmentStream + static_cast<std::uint64_t>(epoch),
+                                                 static_cast<std::uint64_t>(src));
+          const auto span = static_cast<std::uint64_t>(2 * shift + 1);
+          const int dx = static_cast<int>(bits % span) - shift, dy = static_cast<int>((bits / span) % span) - shift;
+          Eigen::Map<Eigen::RowVectorXf>(source.data(), train_x.cols()) = xb.row(r);
+          shift_image(source.data(), config.image_height, config.image_width, channels, dx, dy, moved.data());
+          xb.row(r) = Eigen::Map<const Eigen::RowVectorXf>(moved.data(), train_x.cols());
+        }
         yb[static_cast<std::size_t>(r)] = train_y[static_cast<std::size_t>(src)];
       }
       StepContext ctx{true, config.seed, static_cast<std::uint64_t>(optimizer.iterations())};

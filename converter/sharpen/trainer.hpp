@@ -24,7 +24,18 @@ struct TrainConfig {
   Eigen::Index eval_block = 500;
   /// Show a ProgressBar per epoch (stderr, only on a terminal).
   bool progress = true;
+  /// Data augmentation: every training image is shifted by a random (dx, dy) in
+  /// [−augment_shift, augment_shift]² pixels each epoch (zero fill), drawn from `seed`, the
+  /// epoch and the sample (same images for any thread count). 0 = off. Needs image_height and
+  /// image_width (rows are height × width × channels, channels last).
+  int augment_shift = 0;
+  int image_height = 0;
+  int image_width = 0;
 };
+
+/// Writes to `out` the image `in` (height × width × channels, channels last) moved by dx columns
+/// right and dy rows down; pixels moved in from outside are 0.
+void shift_image(const float* in, int height, int width, int channels, int dx, int dy, float* out);
 
 struct EpochRecord {
   int epoch = 0;

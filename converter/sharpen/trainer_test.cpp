@@ -104,7 +104,23 @@ TEST_CASE("short MNIST run sharpens fully and classifies well above chance") {
   CHECK(result.accuracy_binary == doctest::Approx(accuracy(net, data->test_x, data->test_y)));
 }
 
-TEST_CASE("same seed gives bit-identical weights with 1 and 2 threads (dense, conv, BN, dropout)") {
+TEST_CASE("augmentation shifts images with zero fill") {
+  // 3 × 2 image, 2 channels: value = 10·y + x + 100·c.
+  std::vector<float> in(12), out(12);
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 2; ++x)
+      for (int c = 0; c < 2; ++c) in[static_cast<std::size_t>((y * 2 + x) * 2 + c)] = static_cast<float>(10 * y + x + 100 * c);
+  shift_image(in.data(), 3, 2, 2, 1, -1, out.data());  // one column right, one row up
+  const auto at = [&](int y, int x, int c) { return out[static_cast<std::size_t>((y * 2 + x) * 2 + c)]; };
+  CHECK(at(0, 0, 0) == 0.0f);    // column 0 came from outside
+  CHECK(at(0, 1, 0) == 10.0f);   // from (1, 0)
+  CHECK(at(1, 1, 1) == 120.0f);  // from (2, 0), channel 1
+  CHECK(at(2, 1, 0) == 0.0f);    // row 2 came from outside
+  shift_image(in.data(), 3, 2, 2, 0, 0, out.data());
+  CHECK(out == in);
+}
+
+TEST_CASE("same seed gives bit-identical weights with 1 and 2 threads (dense, conv, BN, dropout, shifts)") {
   const auto data = load_mnist(300, 10, datasets::InputEncoding::Binary);
   if (!data) return;
   for (const char* spec : {"dense:32,dropout:0.2,dense:16", "conv:4x3,pool:2,conv:6x3:valid,bn,dense:12"}) {
@@ -121,6 +137,9 @@ TEST_CASE("same seed gives bit-identical weights with 1 and 2 threads (dense, co
       config.batch_size = 64;
       config.seed = 9;
       config.progress = false;
+      config.augment_shift = 2;
+      config.image_height = 28;
+      config.image_width = 28;
       train(net, sharpener, data->train_x, data->train_y, Batch(), {}, config);
       weights[threads - 1] = snapshot(net);
     }

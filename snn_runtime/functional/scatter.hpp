@@ -65,6 +65,10 @@ class ScatterProjection {
            unscaled_ == other.unscaled_ && pixel_targets_ == other.pixel_targets_;
   }
   double weight_scale() const { return scale_; }
+  std::int64_t pre_size() const { return pre_size_; }
+  std::int64_t post_size() const { return post_size_; }
+  /// Integer weights (fixed-point networks; empty otherwise). Dense: pre × post, row-major.
+  const std::vector<std::int64_t>& integer_weights() const { return weights_l_; }
 
   /// Exact input of post neuron i in double: Σ over pre neurons j with pre_fired[j] of
   /// double(w)·double(weight_scale) (the reference the float fast path is checked against).

@@ -9,12 +9,10 @@
 #include <chrono>
 #include <cmath>
 #include <type_traits>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "common/error.hpp"
 #include "common/parallel.hpp"
+#include "snn_runtime/functional/dense_tiles.hpp"
 #include "snn_runtime/functional/scatter.hpp"
 #include "snn_runtime/network/decode.hpp"
 #include "snn_runtime/network/input_spikes.hpp"
@@ -33,25 +31,6 @@ struct Workspace {
   std::vector<std::int64_t> acc_l;
   std::int64_t rechecks = 0;
 };
-
-/// Writes to `out` the ascending indices i < n whose pixel has bit `bit` set; returns how many.
-/// SSE2 (baseline x86-64): 16 pixels per step — shifting each 16-bit lane left by 7 − bit moves
-/// bit `bit` of both bytes to their sign bits, which movemask collects.
-std::size_t pixels_with_bit(const std::uint8_t* image, std::int32_t n, int bit, std::int32_t* out) {
-  std::size_t count = 0;
-  std::int32_t i = 0;
-#if defined(__SSE2__)
-  const __m128i shift = _mm_cvtsi32_si128(7 - bit);
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(image + i));
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_sll_epi16(v, shift)));
-    for (; mask != 0; mask &= mask - 1) out[count++] = i + std::countr_zero(mask);
-  }
-#endif
-  for (; i < n; ++i)
-    if (bitplane_fires(image[i], bit)) out[count++] = i;
-  return count;
-}
 
 }  // namespace
 
@@ -75,6 +54,8 @@ struct SinglePassEngine::Impl {
   std::unique_ptr<InputSpikeEncoder> encoder;
   std::unique_ptr<Decoder> decoder;
   std::int64_t max_size = 0;
+  std::unique_ptr<functional::DenseTilePath> dense_tiles;  ///< null: batches use the general path
+  std::string why_not_dense_tiles;
 
   void prepare(const std::string& context);
   void fuse_bitplanes(const std::vector<std::int64_t>& multipliers);
@@ -317,9 +298,15 @@ SinglePassSample SinglePassEngine::Impl::run(const std::uint8_t* image, Workspac
   return result;
 }
 
-SinglePassEngine::SinglePassEngine(Network network, const std::string& context) : impl_(std::make_unique<Impl>()) {
+SinglePassEngine::SinglePassEngine(Network network, const std::string& context, Path path)
+    : impl_(std::make_unique<Impl>()) {
   impl_->network = std::move(network);
   impl_->prepare(context);
+  if (path == Path::Auto)
+    impl_->dense_tiles = functional::DenseTilePath::build(impl_->network, impl_->projections, impl_->threshold_i,
+                                                          *impl_->encoder, impl_->why_not_dense_tiles);
+  else
+    impl_->why_not_dense_tiles = "event-driven path requested";
 }
 SinglePassEngine::~SinglePassEngine() = default;
 SinglePassEngine::SinglePassEngine(SinglePassEngine&&) noexcept = default;
@@ -327,7 +314,10 @@ SinglePassEngine& SinglePassEngine::operator=(SinglePassEngine&&) noexcept = def
 
 const Network& SinglePassEngine::network() const { return impl_->network; }
 std::int64_t SinglePassEngine::pixels_per_image() const { return impl_->network.input_shape.size(); }
+std::string SinglePassEngine::path() const { return impl_->dense_tiles ? "dense-tiles" : "event-driven"; }
+const std::string& SinglePassEngine::why_not_dense_tiles() const { return impl_->why_not_dense_tiles; }
 std::string SinglePassEngine::accumulator() const {
+  if (impl_->dense_tiles) return impl_->dense_tiles->accumulators();
   switch (impl_->accumulator) {
     case Accumulator::Float: return "float";
     case Accumulator::Int32: return "int32";
@@ -363,19 +353,39 @@ SinglePassRun SinglePassEngine::run(const std::uint8_t* images, const std::uint8
   };
   std::vector<ChunkTotals> totals(static_cast<std::size_t>(chunks));
   tbb::enumerable_thread_specific<Workspace> workspaces([this] { return impl_->make_workspace(); });
+  const functional::DenseTilePath* tiles = impl_->dense_tiles.get();
+  tbb::enumerable_thread_specific<functional::DenseTilePath::Workspace> tile_workspaces(
+      [tiles] { return tiles ? tiles->make_workspace() : functional::DenseTilePath::Workspace{}; });
   ExceptionCollector errors;
   tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, chunks, 1), [&](const tbb::blocked_range<std::int64_t>& range) {
     for (std::int64_t c = range.begin(); c < range.end(); ++c) {
       try {
-        Workspace& ws = workspaces.local();
         ChunkTotals& t = totals[static_cast<std::size_t>(c)];
         const std::int64_t end = std::min(count, (c + 1) * kChunkSamples);
+        const auto record = [&](std::int64_t s, int predicted) {
+          if (labels && predicted == labels[s]) ++t.correct;
+          if (keep_predictions) out.predictions[static_cast<std::size_t>(s)] = predicted;
+        };
+        if (tiles) {
+          functional::DenseTilePath::Workspace& ws = tile_workspaces.local();
+          functional::DenseTilePath::Result block[functional::DenseTilePath::kBlock];
+          for (std::int64_t s = c * kChunkSamples; s < end; s += functional::DenseTilePath::kBlock) {
+            const auto n = static_cast<int>(std::min<std::int64_t>(functional::DenseTilePath::kBlock, end - s));
+            tiles->run_block(images + s * pixels, pixels, n, ws, block);
+            for (int b = 0; b < n; ++b) {
+              t.spikes += block[b].spikes;
+              t.events += block[b].synaptic_events;
+              record(s + b, block[b].predicted);
+            }
+          }
+          continue;
+        }
+        Workspace& ws = workspaces.local();
         for (std::int64_t s = c * kChunkSamples; s < end; ++s) {
           const SinglePassSample r = impl_->run(images + s * pixels, ws);
           t.spikes += r.spikes;
           t.events += r.synaptic_events;
-          if (labels && r.predicted == labels[s]) ++t.correct;
-          if (keep_predictions) out.predictions[static_cast<std::size_t>(s)] = r.predicted;
+          record(s, r.predicted);
         }
       } catch (...) {
         errors.capture(static_cast<std::size_t>(c));

@@ -61,9 +61,15 @@ class SinglePassEngine {
   /// (per-sample results are independent anyway; totals are summed in chunk order).
   static constexpr std::int64_t kChunkSamples = 512;
 
+  /// Which implementation runs batches (run_sample always uses the general one).
+  enum class Path {
+    Auto,         ///< dense tiles when the network qualifies (functional/dense_tiles.hpp), else general
+    EventDriven,  ///< always the general event-driven scatter (the reference for tests)
+  };
+
   /// Validates `network` for single-pass execution (InputError naming `context`, the population
   /// or projection and the field). Keeps a copy.
-  explicit SinglePassEngine(Network network, const std::string& context = "network");
+  explicit SinglePassEngine(Network network, const std::string& context = "network", Path path = Path::Auto);
   ~SinglePassEngine();
   SinglePassEngine(SinglePassEngine&&) noexcept;
   SinglePassEngine& operator=(SinglePassEngine&&) noexcept;
@@ -71,8 +77,12 @@ class SinglePassEngine {
   const Network& network() const;
   /// Bytes per image the network's inputs take (input_shape.size()).
   std::int64_t pixels_per_image() const;
-  /// "float", "int32" or "int64": the accumulator the engine chose.
+  /// "float", "int16", "int32", "int16+int32" or "int64": the accumulators batches use.
   std::string accumulator() const;
+  /// "dense-tiles" or "event-driven": the implementation batches use.
+  std::string path() const;
+  /// Why the dense-tile path is not used (empty when it is).
+  const std::string& why_not_dense_tiles() const;
 
   /// One sample. `fired` (optional) receives, per population, 0/1 per neuron.
   SinglePassSample run_sample(const std::uint8_t* image, std::vector<std::vector<std::uint8_t>>* fired = nullptr) const;

@@ -1,5 +1,10 @@
 #include "snn_runtime/network/input_spikes.hpp"
 
+#include <bit>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "common/error.hpp"
 
 namespace grindstone::snn {
@@ -76,6 +81,24 @@ std::int64_t InputSpikeEncoder::count_spikes(const std::uint8_t* image) const {
       total += driver.kind == SourceDriver::Kind::Threshold ? threshold_fires(image[i]) : bitplane_fires(image[i], driver.bit);
   }
   return total;
+}
+
+std::size_t pixels_with_bit(const std::uint8_t* image, std::int32_t n, int bit, std::int32_t* out) {
+  std::size_t count = 0;
+  std::int32_t i = 0;
+#if defined(__SSE2__)
+  // 16 pixels per step: shifting each 16-bit lane left by 7 − bit moves bit `bit` of both bytes
+  // to their sign bits, which movemask collects.
+  const __m128i shift = _mm_cvtsi32_si128(7 - bit);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(image + i));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_sll_epi16(v, shift)));
+    for (; mask != 0; mask &= mask - 1) out[count++] = i + std::countr_zero(mask);
+  }
+#endif
+  for (; i < n; ++i)
+    if (bitplane_fires(image[i], bit)) out[count++] = i;
+  return count;
 }
 
 }  // namespace grindstone::snn

@@ -70,3 +70,11 @@ class InputSpikeEncoder {
 };
 
 }  // namespace grindstone::snn
+
+namespace grindstone::snn {
+
+/// Writes to `out` the ascending indices i < n whose pixel has bit `bit` set (bit 7 = the
+/// threshold encoding) and returns how many: the engines' per-sample input encoding.
+std::size_t pixels_with_bit(const std::uint8_t* image, std::int32_t n, int bit, std::int32_t* out);
+
+}  // namespace grindstone::snn
