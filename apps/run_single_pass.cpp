@@ -12,7 +12,11 @@ nlohmann::json run_single_pass(const RunOptions& options, std::string& human) {
   const auto data = datasets::load(options.dataset, datasets::Split::Test, options.data_dir, options.limit);
   const auto run = engine.run(data, /*keep_predictions=*/false);
   human = single_pass_human(run, options.dataset);
-  return single_pass_json(run, options.dataset, engine.accumulator());
+  nlohmann::json report = single_pass_json(run, options.dataset, engine.accumulator());
+  report["path"] = engine.path();  // which implementation ran: dense-tiles or event-driven
+  if (options.common.verbose && engine.path() != "dense-tiles")
+    human += "\n(event-driven path: " + engine.why_not_dense_tiles() + ")";
+  return report;
 }
 
 }  // namespace grindstone::cli

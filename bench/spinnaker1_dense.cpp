@@ -6,6 +6,7 @@
 // figures.
 //
 //   bench_spinnaker1_dense [NET.snn.h5] [--tiles N] [--tsf X] [--limit N] [--threads N]
+//                          [--drop-probability P]
 // Without a network file, a randomly initialised 784-100-100-100 network (thresholds carrying
 // the biases, Q4.8 weights) of the seed's shape is used — same traffic shape, not its accuracy.
 #include <sys/resource.h>
@@ -75,6 +76,20 @@ double cpu_seconds() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
+/// FNV-1a over a sequence of integers: a compact fingerprint of per-sample / per-chip results, so
+/// two runs can be compared bit for bit from their JSON.
+template <class Range>
+std::string fingerprint(const Range& values) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (const auto v : values) {
+    auto x = static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
+    for (int b = 0; b < 8; ++b, x >>= 8) h = (h ^ (x & 0xFFu)) * 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
 double peak_rss_mib() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -87,7 +102,7 @@ int main(int argc, char** argv) {
   try {
     std::string net_path;
     int tiles = 190, threads = 2;
-    double tsf = 5.0;
+    double tsf = 5.0, drop_probability = 0.0;
     std::int64_t limit = 0;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -99,6 +114,7 @@ int main(int argc, char** argv) {
       else if (a == "--tsf") tsf = std::stod(next());
       else if (a == "--limit") limit = std::stoll(next());
       else if (a == "--threads") threads = std::stoi(next());
+      else if (a == "--drop-probability") drop_probability = std::stod(next());
       else net_path = a;
     }
     ThreadLimit limit_threads(threads);
@@ -115,6 +131,7 @@ int main(int argc, char** argv) {
     o.mapping.tiles = tiles;
     o.executor.time_scale_factor = tsf;
     o.executor.between_sample_ms = 2.0;
+    o.executor.drop_probability = drop_probability;
     const auto t0 = std::chrono::steady_clock::now();
     const double cpu0 = cpu_seconds();
     const s1::Simulation sim = s1::simulate(net, data, o, "bench");
@@ -136,6 +153,27 @@ int main(int argc, char** argv) {
     j["phase_seconds"] = {{"update", sim.result.phase_seconds[0]},
                           {"routing", sim.result.phase_seconds[1]},
                           {"delivery", sim.result.phase_seconds[2]}};
+    // Everything the model computed (not host times): must not change under host optimisations.
+    const auto& r = sim.result;
+    const auto& rs = r.router_stats;
+    j["model_stats"] = {
+        {"predictions_fnv", fingerprint(r.predictions)},
+        {"router_packets_fnv", fingerprint(r.router_packets)},
+        {"spikes", r.spikes},
+        {"synaptic_events", r.synaptic_events},
+        {"router", {{"packets_received", rs.packets_received}, {"packets_routed", rs.packets_routed},
+                    {"table_lookups", rs.table_lookups}, {"table_hits", rs.table_hits},
+                    {"default_routed", rs.default_routed}, {"no_route_dropped", rs.no_route_dropped},
+                    {"multicast_replications", rs.multicast_replications}, {"link_sends", rs.link_sends},
+                    {"core_deliveries", rs.core_deliveries}, {"emergency_routed", rs.emergency_routed},
+                    {"dropped", rs.dropped}, {"reinjection_queued", rs.reinjection_queued},
+                    {"reinjection_lost", rs.reinjection_lost}, {"dead_link_drops", rs.dead_link_drops},
+                    {"reinjected", rs.reinjected}, {"total_blocking_ps", rs.total_blocking.ps},
+                    {"max_reinjection_queue", rs.max_reinjection_queue}}},
+        {"links", {{"packets", r.link_stats.packets}, {"payload_packets", r.link_stats.payload_packets},
+                   {"bits", r.link_stats.bits}, {"busy_ps", r.link_stats.busy.ps}, {"max_wait_ps", r.link_stats.max_wait.ps}}},
+        {"ring_buffers", {{"additions", r.ring_buffer_stats.additions}, {"saturations", r.ring_buffer_stats.saturations},
+                          {"drains", r.ring_buffer_stats.drains}}}};
     j["peak_rss_mib"] = peak_rss_mib();
     j["simulate_cpu_seconds"] = sim_cpu;  // mapping + routing + executor, all threads
     j["single_pass_cpu_seconds"] = sp_cpu;

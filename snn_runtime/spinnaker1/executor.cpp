@@ -455,7 +455,10 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     res.core_overruns += k.overruns;
     res.worst_tick_cycles = std::max(res.worst_tick_cycles, k.worst_cycles);
     res.packets_sent += sent_per_core[c];
-    if (cores[c].ring) res.ring_buffer_saturations += cores[c].ring->stats().saturations;
+    if (cores[c].ring) {
+      res.ring_buffer_saturations += cores[c].ring->stats().saturations;
+      res.ring_buffer_stats += cores[c].ring->stats();
+    }
     res.raster.insert(res.raster.end(), raster_per_core[c].begin(), raster_per_core[c].end());
   }
   for (const GroupCounters& g : group_counters) {
@@ -469,6 +472,8 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     res.router_packets[c] = routers[c].stats().packets_received;
     res.packets_reinjected += routers[c].stats().reinjected;
     traversals += routers[c].stats().packets_received;
+    res.router_stats += routers[c].stats();
+    for (hw::s1::Link l : hw::s1::kAllLinks) res.link_stats += routers[c].link(l).stats();
   }
   res.router_traversals = traversals;
   for (std::int64_t s = 0; s < n_samples; ++s)

@@ -32,6 +32,8 @@
 
 #include "datasets/dataset.hpp"
 #include "hw_model/spinnaker1/energy.hpp"
+#include "hw_model/spinnaker1/ring_buffer.hpp"
+#include "hw_model/spinnaker1/router.hpp"
 #include "hw_model/spinnaker1/timing.hpp"
 #include "snn_runtime/network/network.hpp"
 #include "snn_runtime/spinnaker1/mapping.hpp"
@@ -94,6 +96,11 @@ struct ExecutorResult {
   std::int64_t core_overruns = 0;         ///< (core, tick) whose work ran past the next tick
   std::int64_t worst_tick_cycles = 0;     ///< longest work of one core in one tick
   std::vector<std::int64_t> router_packets;  ///< per machine chip
+  /// Hardware-model statistics summed over every router, inter-chip link and ring buffer (chip
+  /// and core order), for profiles and for checking that optimisations leave the model unchanged.
+  hw::s1::Router::Stats router_stats;
+  hw::s1::InterChipLink::Stats link_stats;
+  hw::s1::RingBuffer::Stats ring_buffer_stats;
   std::vector<RasterSpike> raster;
   hw::s1::EnergyModel::Breakdown energy;
   double wall_seconds = 0.0;
