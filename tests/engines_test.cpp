@@ -412,3 +412,23 @@ TEST_CASE("rate engine on a rate-converted ReLU MLP approaches its float accurac
   CHECK(run.accuracy_by_timestep[63] > run.accuracy_by_timestep[3]);
   CHECK(run.accuracy_by_timestep[63] >= ann_accuracy - 0.03);
 }
+
+TEST_CASE("rate: the softmax layer is normalised by its logits, so the spike-count read-out ranks classes") {
+  const auto shared = grindstone::testing::require_shared("rate spike-count read-out on keras3_cnn_legacy");
+  if (!shared) return;
+  const auto model = keras::load_model(*shared / "models/keras/keras3_cnn_legacy.h5");
+  REQUIRE(model.layers[static_cast<std::size_t>(model.output)].keras_class == "Activation");
+  const auto training = datasets::load("mnist", datasets::Split::Train, {}, 1000);
+  const auto test = datasets::load("mnist", datasets::Split::Test, {}, quick() ? 40 : 200);
+  passes::RateConversionOptions options;
+  options.normalisation_samples = 300;
+  const auto converted = passes::convert_for_rate(model, training, options);
+  // The logits of this CNN reach well above 1: λ = 1 would saturate every output neuron.
+  CHECK(converted.lambdas.back() > 2.0);
+  const RateEngine engine(converted.network, "cnn");
+  RateOptions rate;
+  rate.timesteps = 64;
+  const auto run = engine.run(test, rate);
+  const auto ann_accuracy = ann::evaluate(model, test, datasets::InputEncoding::Real, 0).accuracy;
+  CHECK(run.accuracy_by_timestep[63] >= ann_accuracy - 0.01);
+}

@@ -109,15 +109,14 @@ RateConversion convert_for_rate(const ann::Model& original, const datasets::Data
                             inputs.row(s).data());
   }
   std::vector<int> which;
-  for (const auto& g : groups) which.push_back(g.activation >= 0 ? g.activation : g.linear);
+  // The softmax layer is normalised by its logits (the input of the softmax), like every other
+  // layer by its activations: with λ = 1 the output neurons of a network with large logits all
+  // fire every timestep and the spike-count read-out cannot tell the classes apart.
+  for (const auto& g : groups) which.push_back(g.activation >= 0 && !g.softmax ? g.activation : g.linear);
   const ann::ReferenceInference inference(model);
   const auto outputs = inference.layer_outputs(inputs, which, options.threads);
   std::vector<double> lambda;
   for (std::size_t g = 0; g < groups.size(); ++g) {
-    if (groups[g].softmax) {
-      lambda.push_back(1.0);
-      continue;
-    }
     std::vector<float> nonzero;
     const auto& out = outputs[g];
     for (Eigen::Index k = 0; k < out.size(); ++k)
