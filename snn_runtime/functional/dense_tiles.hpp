@@ -5,8 +5,10 @@
 //
 // Why it is fast:
 //   * samples go through in blocks of kBlock; a population is computed one tile of neurons at a
-//     time for the whole block, and a tile's weight slice is small enough to stay in L1 while
+//     time for the whole block, and a tile's weight slice is small enough to stay in L2 while
 //     the block's spikes add their row slices to accumulators held in vector registers;
+//   * spikes are added in groups of 2 neurons, each group having a precomputed row per spike
+//     pattern (the method of four Russians), so clustered spikes cost one add per group;
 //   * int16 sums (16 lanes per AVX2 add) whenever they provably cannot overflow;
 //   * populations that fire the same way for every sample (the bias chain: the start source and
 //     its relays) are evaluated once, when the path is built, and enter as initial sums;
