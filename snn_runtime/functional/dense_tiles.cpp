@@ -107,8 +107,18 @@ std::uint32_t expand_groups(const std::uint64_t* words, std::int64_t n_words, st
     for (int b = 0; b < 8; ++b, word >>= 8) {
       const ByteGroups& groups = kByteGroups[static_cast<std::uint8_t>(word)];
       const auto base = static_cast<std::int32_t>((w * 8 + b) * kRowsPerByte);
-      for (int i = 0; i < kGroupsPerByte; ++i)
-        out[count + static_cast<std::uint32_t>(i)] = base + groups.rows[static_cast<std::size_t>(i)];
+#if defined(__AVX2__)
+      if constexpr (kGroupsPerByte == 4) {  // 4 bytes → 4 int32, plus the base, in one store
+        std::int32_t packed = 0;
+        std::memcpy(&packed, groups.rows.data(), sizeof(packed));
+        const __m128i rows = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(packed));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + count), _mm_add_epi32(rows, _mm_set1_epi32(base)));
+      } else
+#endif
+      {
+        for (int i = 0; i < kGroupsPerByte; ++i)
+          out[count + static_cast<std::uint32_t>(i)] = base + groups.rows[static_cast<std::size_t>(i)];
+      }
       count += groups.count;
     }
   }
@@ -165,11 +175,16 @@ struct DenseTilePath::Step {
   std::vector<Tile> tiles;
   std::vector<V16> init16, threshold16;  ///< constant input; threshold − 1 (padding lanes: max)
   std::vector<V32> init32, threshold32;
-  /// The neurons' out-fanouts (synapses leaving them, all projections) in binary: plane k is
-  /// the bit set of neurons whose fanout has bit k set, so the synaptic events of a sample are
-  /// Σ_k 2^k·popcount(fired ∧ plane k) — no per-spike lookups.
+  /// The neurons' out-fanouts (synapses leaving them, all projections) as
+  /// fanout_j = fanout_base + fanout_sign·v_j with v_j ≥ 0 in binary: plane i is the bit set of
+  /// neurons whose v has bit plane_shift[i] set, so the synaptic events of a sample are
+  /// base·spikes + sign·Σ_i 2^shift_i·popcount(fired ∧ plane i) — no per-spike lookups. v is the
+  /// fanout itself or its deficit from the largest, whichever has fewer non-empty planes (a
+  /// layer with no zero weights needs none).
   std::vector<std::uint64_t> fanout_planes;  ///< planes × words
-  int planes = 0;
+  std::vector<int> plane_shift;
+  std::int64_t fanout_base = 0;
+  std::int64_t fanout_sign = 1;
 
   template <class V, int R>
   void run_tile(const Tile& tile, int count, Workspace& ws, std::size_t s) const;
@@ -364,12 +379,23 @@ std::unique_ptr<DenseTilePath> DenseTilePath::build(const Network& network,
     for (std::size_t k : outgoing[p])
       for (std::int32_t j = 0; j < step.size; ++j) out_fanout[static_cast<std::size_t>(j)] += projections[k].fanout(j);
     const std::int64_t max_fanout = out_fanout.empty() ? 0 : *std::max_element(out_fanout.begin(), out_fanout.end());
-    step.planes = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(max_fanout)));
-    step.fanout_planes.assign(static_cast<std::size_t>(step.planes * step.words), 0);
-    for (int k = 0; k < step.planes; ++k)
+    const auto planes_of = [&](std::int64_t base, std::int64_t sign) {
+      std::vector<int> shifts;
+      for (int k = 0; k < 63; ++k)
+        if (std::any_of(out_fanout.begin(), out_fanout.end(), [&](std::int64_t f) { return (((f - base) * sign) >> k) & 1; }))
+          shifts.push_back(k);
+      return shifts;
+    };
+    const auto direct = planes_of(0, 1), deficit = planes_of(max_fanout, -1);
+    const bool use_deficit = deficit.size() < direct.size();
+    step.fanout_base = use_deficit ? max_fanout : 0;
+    step.fanout_sign = use_deficit ? -1 : 1;
+    step.plane_shift = use_deficit ? deficit : direct;
+    step.fanout_planes.assign(step.plane_shift.size() * static_cast<std::size_t>(step.words), 0);
+    for (std::size_t i = 0; i < step.plane_shift.size(); ++i)
       for (std::int32_t j = 0; j < step.size; ++j)
-        if ((out_fanout[static_cast<std::size_t>(j)] >> k) & 1)
-          step.fanout_planes[static_cast<std::size_t>(k * step.words + j / 64)] |= std::uint64_t{1} << (j % 64);
+        if ((((out_fanout[static_cast<std::size_t>(j)] - step.fanout_base) * step.fanout_sign) >> step.plane_shift[i]) & 1)
+          step.fanout_planes[i * static_cast<std::size_t>(step.words) + static_cast<std::size_t>(j / 64)] |= std::uint64_t{1} << (j % 64);
     if (pop.is_source()) {
       step.source_bit = 7;  // threshold input (bit-plane networks were refused above)
     } else {
@@ -500,12 +526,13 @@ void DenseTilePath::run_block(const std::uint8_t* images, std::int64_t pixels, i
       const std::uint64_t* bits = ws.bits[s].data() + b * step.words;
       std::int64_t spikes = 0, events = 0;
       for (std::int64_t w = 0; w < step.words; ++w) spikes += std::popcount(bits[w]);
-      for (int k = 0; k < step.planes; ++k) {
-        const std::uint64_t* plane = step.fanout_planes.data() + k * step.words;
+      for (std::size_t i = 0; i < step.plane_shift.size(); ++i) {
+        const std::uint64_t* plane = step.fanout_planes.data() + i * static_cast<std::size_t>(step.words);
         std::int64_t n = 0;
         for (std::int64_t w = 0; w < step.words; ++w) n += std::popcount(bits[w] & plane[w]);
-        events += n << k;
+        events += n << step.plane_shift[i];
       }
+      events = step.fanout_base * spikes + step.fanout_sign * events;
       results[b].spikes += spikes;
       results[b].synaptic_events += events;
       // Index lists feed the next populations' tiles (the output's spikes are only decoded).
