@@ -432,3 +432,39 @@ TEST_CASE("rate: the softmax layer is normalised by its logits, so the spike-cou
   const auto ann_accuracy = ann::evaluate(model, test, datasets::InputEncoding::Real, 0).accuracy;
   CHECK(run.accuracy_by_timestep[63] >= ann_accuracy - 0.01);
 }
+
+TEST_CASE("single-pass = float eval, class for class, on the trainer's sharpened networks (dense and conv)") {
+  // tests/data: files written by `grindstone sharpen` (BN folded); docs/benchmarks.md has the
+  // commands. Float weights: exact; Q4.8: the dense-tile path equals the event-driven path.
+  const auto shared = grindstone::testing::require_shared("single-pass vs eval on tests/data networks (MNIST)");
+  if (!shared) return;
+  const std::filesystem::path data_dir = std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data";
+  const std::int64_t n = quick() ? 100 : 1000;
+  const auto data = datasets::load("mnist", datasets::Split::Test, {}, n);
+  struct Case {
+    const char* file;
+    InputEncoding input;
+    datasets::InputEncoding eval_input;
+  };
+  for (const Case& c : {Case{"sharpened_mnist_dense100_100_binary.h5", InputEncoding::Threshold, datasets::InputEncoding::Binary},
+                        Case{"sharpened_mnist_dense256_64_real.h5", InputEncoding::Bitplanes, datasets::InputEncoding::Real},
+                        Case{"sharpened_mnist_cnn32x3_64x3_real.h5", InputEncoding::Bitplanes, datasets::InputEncoding::Real}}) {
+    INFO(c.file);
+    const auto model = keras::load_model(data_dir / c.file);
+    passes::ConvertOptions options;
+    options.input = c.input;
+    const SinglePassEngine engine(passes::convert_single_pass(model, options).network, c.file);
+    const auto run = engine.run(data);
+    const auto eval = ann::evaluate(model, data, c.eval_input, 0);
+    CHECK(run.predictions == eval.predictions);
+    CHECK(run.accuracy > 0.85);
+    if (c.input != InputEncoding::Threshold) continue;
+    options.weights = passes::parse_weight_format("Q4.8");
+    const auto q = passes::convert_single_pass(model, options).network;
+    const SinglePassEngine tiles(q, "tiles"), general(q, "general", SinglePassEngine::Path::EventDriven);
+    CHECK(tiles.path() == "dense-tiles");
+    const auto a = tiles.run(data), b = general.run(data);
+    CHECK(a.predictions == b.predictions);
+    CHECK(a.synaptic_events == b.synaptic_events);
+  }
+}
