@@ -19,10 +19,13 @@ InterChipLink::InterChipLink(Params params, bool dead) : params_(params), dead_(
   require_input(params_.bits_per_second > 0, "link", "bits_per_second must be positive");
   require_input(params_.output_buffer_packets >= 1, "link", "output_buffer_packets must be at least 1");
   recent_finish_.assign(static_cast<std::size_t>(params_.output_buffer_packets), SimTime(0));
+  auto serialise = [&](int bits) { return SimTime(std::llround(static_cast<double>(bits) * 1e12 / params_.bits_per_second)); };
+  serialise_plain_ = serialise(kPacketBitsNoPayload);
+  serialise_payload_ = serialise(kPacketBitsWithPayload);
 }
 
 SimTime InterChipLink::serialisation_time(const MulticastPacket& p) const {
-  return SimTime(std::llround(static_cast<double>(p.size_bits()) * 1e12 / params_.bits_per_second));
+  return p.has_payload ? serialise_payload_ : serialise_plain_;
 }
 
 SimTime InterChipLink::earliest_accept(SimTime t) const {

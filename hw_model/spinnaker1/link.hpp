@@ -70,6 +70,8 @@ class InterChipLink {
   std::vector<SimTime> recent_finish_;
   std::size_t recent_next_ = 0;
   std::int64_t accepted_ = 0;
+  /// Serialisation times of a 40- and a 72-bit packet, computed once from the params.
+  SimTime serialise_plain_, serialise_payload_;
 };
 
 }  // namespace grindstone::hw::s1

@@ -79,6 +79,54 @@ class RingBuffer {
     return false;
   }
 
+  /// A run of synapses of one delay and receptor into consecutive neurons: weights[i] goes to
+  /// neuron first_neuron + i (a 0 is a gap or a zero-weight synapse; adding it changes nothing
+  /// and never saturates). Every neuron gets at most one addition, so the accumulators and the
+  /// saturation count are exactly those of add() per synapse in any order; `synapses` (the real
+  /// synapses of the run, ≤ weights.size()) is what is counted as additions. A vectorisable loop
+  /// for the host; returns the saturations of the run.
+  std::int64_t add_dense(Ticks now, int delay_ticks, int receptor, int first_neuron,
+                         std::span<const std::uint16_t> weights, std::int64_t synapses) {
+    assert(delay_ticks >= 1 && delay_ticks < slots_ && receptor >= 0 && receptor < params_.n_receptors &&
+           first_neuron >= 0 && first_neuron + static_cast<std::int64_t>(weights.size()) <= params_.n_neurons &&
+           synapses >= 0 && synapses <= static_cast<std::int64_t>(weights.size()));
+    std::uint16_t* acc = data_.data() + index(slot_of(Ticks(now.value + delay_ticks)), receptor, first_neuron);
+    const std::uint16_t* w = weights.data();
+    const std::size_t n = weights.size();
+    std::uint32_t saturated = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      // 16-bit wrap-around add: the sum wrapped iff it is below the old value (w ≤ 0xFFFF).
+      const auto sum = static_cast<std::uint16_t>(acc[i] + w[i]);
+      const bool over = sum < acc[i];
+      acc[i] = over ? std::uint16_t{0xFFFF} : sum;
+      saturated += over ? 1u : 0u;
+    }
+    stats_.additions += synapses;
+    stats_.saturations += saturated;
+    return saturated;
+  }
+
+  /// Synapses (neurons[i], weights[i]) of one delay and receptor (neuron indices 8-bit, as in the
+  /// synaptic word, reference §2), added in order: exactly add() per synapse (a neuron may
+  /// repeat), with the stats updated once for the run. Returns the saturations of the run.
+  std::int64_t add_sparse(Ticks now, int delay_ticks, int receptor, std::span<const std::uint8_t> neurons,
+                          std::span<const std::uint16_t> weights) {
+    assert(delay_ticks >= 1 && delay_ticks < slots_ && receptor >= 0 && receptor < params_.n_receptors &&
+           neurons.size() == weights.size());
+    std::uint16_t* acc = data_.data() + index(slot_of(Ticks(now.value + delay_ticks)), receptor, 0);
+    std::int64_t saturated = 0;
+    for (std::size_t i = 0; i < neurons.size(); ++i) {
+      assert(neurons[i] < params_.n_neurons);
+      const std::uint32_t sum = std::uint32_t{acc[neurons[i]]} + weights[i];
+      const bool over = sum > 0xFFFFu;
+      acc[neurons[i]] = over ? std::uint16_t{0xFFFF} : static_cast<std::uint16_t>(sum);
+      saturated += over ? 1 : 0;
+    }
+    stats_.additions += static_cast<std::int64_t>(neurons.size());
+    stats_.saturations += saturated;
+    return saturated;
+  }
+
   /// Drains the slot of tick `t`: writes (value << shift) for every receptor and neuron into
   /// `out` (size n_receptors × n_neurons, receptor-major: out[r·n_neurons + n]) and zeroes the
   /// slot. InputError if `out` has the wrong size.

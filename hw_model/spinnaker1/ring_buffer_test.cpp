@@ -91,3 +91,70 @@ TEST_CASE("ring buffer: a long random stream matches a reference model") {
   CHECK(saturations > 0);
   CHECK(rb.stats().saturations == saturations);
 }
+
+namespace {
+/// Every accumulator of every slot, for comparing two buffers.
+std::vector<std::uint16_t> contents(const s1::RingBuffer& rb) {
+  std::vector<std::uint16_t> v;
+  for (int s = 0; s < rb.slots(); ++s)
+    for (int r = 0; r < rb.n_receptors(); ++r)
+      for (int n = 0; n < rb.n_neurons(); ++n) v.push_back(rb.raw(s, r, n));
+  return v;
+}
+}  // namespace
+
+TEST_CASE("ring buffer: add_dense and add_sparse equal add() per synapse, saturation included") {
+  const int n = 200;
+  s1::RingBuffer fast({.n_neurons = n, .n_receptors = 2, .max_delay_ticks = 7});
+  s1::RingBuffer slow({.n_neurons = n, .n_receptors = 2, .max_delay_ticks = 7});
+  std::uint32_t state = 5;
+  auto next = [&state] { state = state * 1664525u + 1013904223u; return state >> 8; };
+  std::vector<std::int64_t> out_fast(2 * n), out_slow(2 * n);
+  std::int64_t dense_saturations = 0, sparse_saturations = 0;
+  for (int t = 0; t < 60; ++t) {
+    fast.drain(Ticks(t), out_fast);
+    slow.drain(Ticks(t), out_slow);
+    REQUIRE(out_fast == out_slow);
+    for (int k = 0; k < 6; ++k) {
+      const int d = 1 + static_cast<int>(next() % 7), r = static_cast<int>(next() % 2);
+      // Dense: a span with gaps (0) and large weights, so that sums past 0xFFFF occur.
+      const int first = static_cast<int>(next() % 100), len = 1 + static_cast<int>(next() % 100);
+      std::vector<std::uint16_t> w(static_cast<std::size_t>(len));
+      std::int64_t synapses = 0;
+      for (int i = 0; i < len; ++i) {
+        if (next() % 4 == 0) continue;  // gap
+        w[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(next() % 30000);
+        ++synapses;
+      }
+      std::int64_t slow_sat = 0;
+      for (int i = 0; i < len; ++i)
+        if (w[static_cast<std::size_t>(i)] != 0) slow_sat += slow.add(Ticks(t), d, r, first + i, w[static_cast<std::size_t>(i)]);
+      // A zero-weight synapse is still an addition: count one gap as a real synapse.
+      if (synapses < len) {
+        for (int i = 0; i < len; ++i)
+          if (w[static_cast<std::size_t>(i)] == 0) { slow.add(Ticks(t), d, r, first + i, 0); ++synapses; break; }
+      }
+      const std::int64_t fast_sat = fast.add_dense(Ticks(t), d, r, first, w, synapses);
+      CHECK(fast_sat == slow_sat);
+      dense_saturations += fast_sat;
+      // Sparse: repeated neurons, in order.
+      std::vector<std::uint8_t> neurons;
+      std::vector<std::uint16_t> weights;
+      for (int i = 0; i < 30; ++i) {
+        neurons.push_back(static_cast<std::uint8_t>(next() % 8));  // few neurons: many repeats
+        weights.push_back(static_cast<std::uint16_t>(next() % 20000));
+      }
+      std::int64_t sparse_slow = 0;
+      for (std::size_t i = 0; i < neurons.size(); ++i) sparse_slow += slow.add(Ticks(t), d, r, neurons[i], weights[i]);
+      const std::int64_t sparse_fast = fast.add_sparse(Ticks(t), d, r, neurons, weights);
+      CHECK(sparse_fast == sparse_slow);
+      sparse_saturations += sparse_fast;
+      REQUIRE(contents(fast) == contents(slow));
+    }
+  }
+  CHECK(dense_saturations > 0);
+  CHECK(sparse_saturations > 0);
+  CHECK(fast.stats().additions == slow.stats().additions);
+  CHECK(fast.stats().saturations == slow.stats().saturations);
+  CHECK(fast.stats().drains == slow.stats().drains);
+}

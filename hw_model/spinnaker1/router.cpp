@@ -1,5 +1,7 @@
 #include "hw_model/spinnaker1/router.hpp"
 
+#include <cassert>
+
 #include "common/error.hpp"
 
 namespace grindstone::hw::s1 {
@@ -45,6 +47,12 @@ Router::Router(ChipCoord chip, Params params, std::uint8_t dead_links)
                     params_.wait2_cycles >= 0 && params_.reinjection_queue_packets >= 0,
                 "router", "cycle counts and queue sizes must not be negative");
   require_input(params_.reinjection_poll_period.ps > 0, "router", "reinjection_poll_period must be positive");
+  accept_interval_ = params_.clock.duration(Cycles(params_.cycles_per_packet));
+  pipeline_delay_ = params_.clock.duration(Cycles(params_.pipeline_cycles));
+  wait1_ = params_.clock.duration(Cycles(params_.wait1_cycles));
+  wait2_ = params_.clock.duration(Cycles(params_.wait2_cycles));
+  core_delivery_delay_ = params_.clock.duration(Cycles(params_.core_delivery_cycles));
+  reinjection_delay_ = kCpuClock.duration(params_.reinjection_cycles_per_packet);
 }
 
 namespace {
@@ -67,7 +75,6 @@ void Router::load_table(std::vector<RoutingEntry> entries) {
 }
 
 RouteDecision Router::decide(const MulticastPacket& p, Arrival from) {
-  ++stats_.table_lookups;
   int index;
   if (auto it = lookup_cache_.find(p.key); it != lookup_cache_.end()) {
     index = it->second;
@@ -75,6 +82,11 @@ RouteDecision Router::decide(const MulticastPacket& p, Arrival from) {
     index = table_.lookup_index(p.key);
     lookup_cache_.emplace(p.key, index);
   }
+  return decide_entry(index, from);
+}
+
+RouteDecision Router::decide_entry(int index, Arrival from) {
+  ++stats_.table_lookups;
   RouteDecision d;
   d.entry_index = index;
   if (index >= 0) {
@@ -91,6 +103,15 @@ RouteDecision Router::decide(const MulticastPacket& p, Arrival from) {
 }
 
 Router::ForwardResult Router::forward(const MulticastPacket& p, Arrival from, SimTime now) {
+  return forward_with(p, from, now, kUnknownEntry);
+}
+
+Router::ForwardResult Router::forward(const MulticastPacket& p, Arrival from, SimTime now, int entry_index) {
+  assert(entry_index == table_.lookup_index(p.key));
+  return forward_with(p, from, now, entry_index);
+}
+
+Router::ForwardResult Router::forward_with(const MulticastPacket& p, Arrival from, SimTime now, int entry_index) {
   ++stats_.packets_received;
   MulticastPacket out = p;
   RouteDecision d;
@@ -106,7 +127,7 @@ Router::ForwardResult Router::forward(const MulticastPacket& p, Arrival from, Si
       effective.link = link_from_index(link_index(from.link) + 1);
     }
     out.emergency = EmergencyState::Normal;
-    d = decide(out, effective);
+    d = entry_index == kUnknownEntry ? decide(out, effective) : decide_entry(entry_index, effective);
   }
   if (d.kind == RouteKind::DefaultRouted) ++stats_.default_routed;
   if (d.kind == RouteKind::NoRouteDropped) {
@@ -126,10 +147,10 @@ Router::ForwardResult Router::send(const MulticastPacket& p, const RouteDecision
   r.decision = decision;
   r.packet = p;
   const SimTime start = max(now, input_free_);
-  input_free_ = start + params_.clock.duration(Cycles(params_.cycles_per_packet));
-  const SimTime ready = start + params_.clock.duration(Cycles(params_.pipeline_cycles));
-  const SimTime wait1 = params_.clock.duration(Cycles(params_.wait1_cycles));
-  const SimTime wait2 = params_.clock.duration(Cycles(params_.wait2_cycles));
+  input_free_ = start + accept_interval_;
+  const SimTime ready = start + pipeline_delay_;
+  const SimTime wait1 = wait1_;
+  const SimTime wait2 = wait2_;
 
   // The router sends to all outputs at once, so it waits for the slowest output buffer.
   SimTime accept = ready;
@@ -178,7 +199,7 @@ Router::ForwardResult Router::send(const MulticastPacket& p, const RouteDecision
                  reinjection_queue_.size() < static_cast<std::size_t>(params_.reinjection_queue_packets)) {
         const std::int64_t period = params_.reinjection_poll_period.ps;
         const SimTime poll((r.departure.ps + period - 1) / period * period);
-        const SimTime due = max(poll, last_reinjection_due_) + kCpuClock.duration(params_.reinjection_cycles_per_packet);
+        const SimTime due = max(poll, last_reinjection_due_) + reinjection_delay_;
         last_reinjection_due_ = due;
         reinjection_queue_.push_back({p, outputs, due});
         stats_.max_reinjection_queue = std::max(stats_.max_reinjection_queue, reinjection_queue_.size());
@@ -203,7 +224,7 @@ Router::ForwardResult Router::send(const MulticastPacket& p, const RouteDecision
     r.link_arrival[static_cast<std::size_t>(link_index(l))] =
         links_[static_cast<std::size_t>(link_index(l))].transmit(copy, accept);
   }
-  r.core_delivery = accept + params_.clock.duration(Cycles(params_.core_delivery_cycles));
+  r.core_delivery = accept + core_delivery_delay_;
   const int fanout = sent_outputs.fanout();
   ++stats_.packets_routed;
   stats_.link_sends += sent_outputs.n_links();

@@ -150,6 +150,11 @@ class Router {
   /// Routes a packet arriving at `now` through lookup, pipeline and output buffers; see class
   /// comment. Updates stats and link queues.
   ForwardResult forward(const MulticastPacket& p, Arrival from, SimTime now);
+  /// The same for a caller that has already looked the key up: `entry_index` must be
+  /// table().lookup_index(p.key) (checked by a debug assertion). Identical result and stats (the
+  /// lookup is still counted); lets an executor keep a dense key → entry table of its own instead
+  /// of the router's hash-map memo.
+  ForwardResult forward(const MulticastPacket& p, Arrival from, SimTime now, int entry_index);
 
   /// Packets waiting in the reinjection queue.
   std::size_t reinjection_queue_size() const { return reinjection_queue_.size(); }
@@ -171,6 +176,11 @@ class Router {
   };
   /// Pipeline + output buffers + drop/reinjection for a packet whose outputs are known.
   ForwardResult send(const MulticastPacket& p, const RouteDecision& decision, RouteWord outputs, SimTime now);
+  /// forward() with the table entry known (≥ −1) or still to be looked up (kUnknownEntry).
+  ForwardResult forward_with(const MulticastPacket& p, Arrival from, SimTime now, int entry_index);
+  /// The decision for a looked-up entry index (counts the lookup).
+  RouteDecision decide_entry(int index, Arrival from);
+  static constexpr int kUnknownEntry = -2;
 
   ChipCoord chip_;
   Params params_;
@@ -181,6 +191,13 @@ class Router {
   std::deque<PendingReinjection> reinjection_queue_;
   SimTime last_reinjection_due_;
   std::unordered_map<RoutingKey, int> lookup_cache_;  ///< key → entry index (−1: no match)
+  // Params converted to time once (Clock::duration rounds through double on every call).
+  SimTime accept_interval_;      ///< cycles_per_packet
+  SimTime pipeline_delay_;       ///< pipeline_cycles
+  SimTime wait1_;                ///< wait1_cycles
+  SimTime wait2_;                ///< wait2_cycles
+  SimTime core_delivery_delay_;  ///< core_delivery_cycles
+  SimTime reinjection_delay_;    ///< reinjection_cycles_per_packet at the CPU clock
 };
 
 }  // namespace grindstone::hw::s1

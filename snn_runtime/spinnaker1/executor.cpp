@@ -7,7 +7,6 @@
 #include <cmath>
 #include <memory>
 #include <optional>
-#include <queue>
 
 #include "common/error.hpp"
 #include "common/random.hpp"
@@ -15,6 +14,7 @@
 #include "hw_model/spinnaker1/router.hpp"
 #include "snn_runtime/network/decode.hpp"
 #include "snn_runtime/network/input_spikes.hpp"
+#include "snn_runtime/spinnaker1/row_plan.hpp"
 
 namespace grindstone::snn::spinnaker1 {
 namespace {
@@ -39,6 +39,9 @@ struct RouterEvent {
   std::uint32_t atom = 0;
   hw::s1::Arrival from;
   bool reinjection = false;
+  /// Injected packets: position in GroupEvents::injected of the same core's next packet.
+  std::uint32_t next_of_core = kNoNext;
+  static constexpr std::uint32_t kNoNext = ~std::uint32_t{0};
   bool operator>(const RouterEvent& o) const { return time != o.time ? time > o.time : seq > o.seq; }
 };
 
@@ -51,6 +54,56 @@ struct CoreCounters {
 /// Per-routing-group counters.
 struct GroupCounters {
   std::int64_t dropped_random = 0, dropped_router = 0;
+};
+
+/// Per-routing-group event storage, reused from tick to tick (no allocation per packet). A core's
+/// packets leave in time order, so instead of holding every injected packet, the min-heap holds
+/// the next packet of each source core plus the events routing creates (link hops,
+/// reinjections); popping a core's packet pushes its successor. The heap thus stays small, and
+/// events are visited in exactly the (time, seq) order of one priority queue over all of them.
+struct GroupEvents {
+  std::vector<RouterEvent> injected;  ///< per source core, a run in (time, seq) order
+  std::vector<RouterEvent> heap;
+};
+
+/// Dense memo of routing-table lookups, replacing the routers' hash maps on the hot path: one
+/// entry per (source core, chip of its tree, atom) — the only (router, key) pairs the executor
+/// can produce — holding the router's lookup_index of that key, or kUnknown until first used.
+/// Each chip belongs to one routing group per tick, so concurrent groups write disjoint entries.
+class RouteMemo {
+ public:
+  static constexpr std::int16_t kUnknown = -2;
+  /// Above this many entries (2 bytes each) the memo is not built and routers memoise themselves.
+  static constexpr std::size_t kMaxEntries = std::size_t{1} << 25;
+
+  RouteMemo(const Mapping& m, const Routing& routing) {
+    begin_.assign(m.cores.size() + 1, 0);
+    atoms_.assign(m.cores.size(), 0);
+    for (std::size_t c = 0; c < m.cores.size(); ++c) {
+      atoms_[c] = static_cast<std::size_t>(m.slices[static_cast<std::size_t>(m.cores[c].slice)].atoms());
+      begin_[c + 1] = begin_[c] + routing.sources[c].chips.size() * atoms_[c];
+    }
+    enabled_ = begin_.back() <= kMaxEntries;
+    if (enabled_) entries_.assign(begin_.back(), kUnknown);
+  }
+  bool enabled() const { return enabled_; }
+  /// The table entry of `key` (= the key of `source`'s atom `atom`) at `router`, the router of
+  /// `chip`: looked up on first use; kUnknown if the chip is not on the source's tree.
+  int entry(const SourceRoutes& sr, std::size_t source, int chip, std::uint32_t atom, std::uint32_t key,
+            const hw::s1::Router& router) {
+    const auto it = std::lower_bound(sr.chips.begin(), sr.chips.end(), chip);
+    if (it == sr.chips.end() || *it != chip || atom >= atoms_[source]) return kUnknown;
+    const auto hop = static_cast<std::size_t>(it - sr.chips.begin());
+    std::int16_t& e = entries_[begin_[source] + hop * atoms_[source] + atom];
+    if (e == kUnknown) e = static_cast<std::int16_t>(router.table().lookup_index(key));
+    return e;
+  }
+
+ private:
+  std::vector<std::size_t> begin_;  ///< per source core: first entry
+  std::vector<std::size_t> atoms_;  ///< per source core
+  std::vector<std::int16_t> entries_;  ///< lookup_index (≤ 1023) or kUnknown
+  bool enabled_ = false;
 };
 
 struct CoreState {
@@ -151,6 +204,35 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     routers.emplace_back(m.machine, m.machine.chips()[c], opt.router);
     routers.back().load_table(routing.tables[c]);
   }
+  // Rows regrouped for the host, and the processing time of each row (cycles → time once).
+  std::vector<PreparedMatrix> prepared(m.matrices.size());
+  std::vector<std::vector<SimTime>> row_duration(m.matrices.size());
+  tbb::parallel_for(std::size_t{0}, m.matrices.size(), [&](std::size_t i) {
+    const SynapticMatrix& mat = m.matrices[i];
+    prepared[i] = prepare_matrix(mat);
+    row_duration[i].resize(mat.row_begin.size() - 1);
+    for (std::size_t a = 0; a + 1 < mat.row_begin.size(); ++a) {
+      hw::s1::CoreTickWork w;
+      const std::uint32_t len = mat.row_begin[a + 1] - mat.row_begin[a];
+      w.spikes_received = 1;
+      w.rows_fetched = 1;
+      w.row_bytes_fetched = hw::s1::CoreBudget::row_bytes(static_cast<int>(len));
+      w.synaptic_events = len;
+      row_duration[i][a] = cpu.duration(timing.tick_cycles(w) - overhead);
+    }
+  });
+  const SimTime miss_duration = [&] {
+    hw::s1::CoreTickWork w;
+    w.pop_table_misses = 1;
+    return cpu.duration(timing.tick_cycles(w) - overhead);
+  }();
+  const SimTime delay_packet_duration = [&] {
+    hw::s1::CoreTickWork w;
+    w.spikes_received = 1;
+    return cpu.duration(timing.tick_cycles(w) - overhead);
+  }();
+  RouteMemo route_memo(m, routing);
+  std::vector<GroupEvents> group_events;
   // Key → source core: vertex-global index and core-in-vertex.
   const auto n_slices = m.slices.size();
   std::vector<std::uint32_t> key_of_core(n_cores);
@@ -300,19 +382,37 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
       groups[static_cast<std::size_t>(group_of_root[static_cast<std::size_t>(root)])].push_back(c);
     }
     if (group_counters.size() < groups.size()) group_counters.resize(groups.size());
+    if (group_events.size() < groups.size()) group_events.resize(groups.size());
     tbb::parallel_for(std::size_t{0}, groups.size(), [&](std::size_t g) {
       GroupCounters local;
-      std::priority_queue<RouterEvent, std::vector<RouterEvent>, std::greater<>> events;
+      std::vector<RouterEvent>& injected = group_events[g].injected;
+      std::vector<RouterEvent>& heap = group_events[g].heap;
+      injected.clear();
+      heap.clear();
+      auto push = [&](const RouterEvent& e) {
+        heap.push_back(e);
+        std::push_heap(heap.begin(), heap.end(), std::greater<>{});
+      };
       std::uint64_t seq = 0;
       for (int src : groups[g]) {
         const CoreState& st = cores[static_cast<std::size_t>(src)];
         const PlacedCore& pc = m.cores[static_cast<std::size_t>(src)];
+        const std::size_t run = injected.size();
         for (std::size_t k = 0; k < st.spike_atoms.size(); ++k)
-          events.push({st.spike_times[k], seq++, pc.chip, src, st.spike_atoms[k], hw::s1::Arrival::from_core(pc.processor), false});
+          injected.push_back({st.spike_times[k], seq++, pc.chip, src, st.spike_atoms[k], hw::s1::Arrival::from_core(pc.processor), false});
+        const auto first = injected.begin() + static_cast<std::ptrdiff_t>(run);
+        auto earlier = [](const RouterEvent& a, const RouterEvent& b) { return b > a; };
+        // Spike times rise with the spike count (see emit), so this sort never runs; it keeps the
+        // merge exact should that change.
+        if (!std::is_sorted(first, injected.end(), earlier)) std::sort(first, injected.end(), earlier);
+        for (std::size_t k = run; k + 1 < injected.size(); ++k) injected[k].next_of_core = static_cast<std::uint32_t>(k + 1);
+        if (run < injected.size()) push(injected[run]);
       }
-      while (!events.empty()) {
-        const RouterEvent ev = events.top();
-        events.pop();
+      while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+        const RouterEvent ev = heap.back();
+        heap.pop_back();
+        if (ev.next_of_core != RouterEvent::kNoNext) push(injected[ev.next_of_core]);
         const SourceRoutes& sr = routing.sources[static_cast<std::size_t>(ev.source)];
         const std::uint32_t key = key_of_core[static_cast<std::size_t>(ev.source)] | ev.atom;
         hw::s1::Router& router = routers[static_cast<std::size_t>(ev.chip)];
@@ -326,11 +426,15 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
             local.dropped_random += sr.downstream_of(ev.chip);
             continue;
           }
-          r = router.forward(hw::s1::MulticastPacket::with_key(key), ev.from, ev.time);
+          const int entry = route_memo.enabled()
+                                ? route_memo.entry(sr, static_cast<std::size_t>(ev.source), ev.chip, ev.atom, key, router)
+                                : RouteMemo::kUnknown;
+          r = entry == RouteMemo::kUnknown ? router.forward(hw::s1::MulticastPacket::with_key(key), ev.from, ev.time)
+                                           : router.forward(hw::s1::MulticastPacket::with_key(key), ev.from, ev.time, entry);
         }
         if (!r.sent) {
           if (r.reinjection_queued) {
-            events.push({r.reinject_at, seq++, ev.chip, ev.source, ev.atom, ev.from, true});
+            push({r.reinject_at, seq++, ev.chip, ev.source, ev.atom, ev.from, true});
           } else {
             local.dropped_router += sr.downstream_of(ev.chip);
           }
@@ -340,8 +444,8 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
           if (!r.outputs.has_link(l)) continue;
           const auto next = m.machine.neighbour(m.machine.chips()[static_cast<std::size_t>(ev.chip)], l);
           if (!next) continue;  // unreachable: routes only use live links
-          events.push({r.link_arrival[static_cast<std::size_t>(hw::s1::link_index(l))], seq++, m.machine.chip_index(*next),
-                       ev.source, ev.atom, hw::s1::Arrival::from_link(hw::s1::opposite(l)), false});
+          push({r.link_arrival[static_cast<std::size_t>(hw::s1::link_index(l))], seq++, m.machine.chip_index(*next), ev.source,
+                ev.atom, hw::s1::Arrival::from_link(hw::s1::opposite(l)), false});
         }
         const std::uint32_t core_bits = r.outputs.core_bits();
         for (int p = 0; core_bits >> p; ++p) {
@@ -378,13 +482,11 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
           ++st.counters.delivered;
           const SimTime begin = hw::s1::max(cursor, d.time);
           st.queue_starts.push_back(begin);
-          hw::s1::CoreTickWork w;
           // Master population table: binary search by source slice (the key's vertex|core part).
           const int src_slice = m.cores[static_cast<std::size_t>(d.source)].slice;
           if (s.kind == CoreKind::DelayExtension) {
-            w.spikes_received = 1;
             const std::uint16_t mask = s.stage_mask[d.atom];
-            const SimTime finish = begin + cpu.duration(timing.tick_cycles(w) - overhead);
+            const SimTime finish = begin + delay_packet_duration;
             for (int stage = 1; stage <= s.stages; ++stage) {
               if (!((mask >> (stage - 1)) & 1u)) continue;
               const std::int64_t when = T + static_cast<std::int64_t>(stage) * m.options.delay_stage_ticks;
@@ -398,28 +500,17 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
           auto it = std::lower_bound(table.begin(), table.end(), src_slice,
                                      [](const PopulationTableEntry& e, int v) { return e.source_slice < v; });
           if (it == table.end() || it->source_slice != src_slice) {
-            w.pop_table_misses = 1;
             ++st.counters.misses;
-            cursor = begin + cpu.duration(timing.tick_cycles(w) - overhead);
+            cursor = begin + miss_duration;
             continue;
           }
-          const SynapticMatrix& mat = m.matrices[static_cast<std::size_t>(it->matrix)];
-          const std::uint32_t r0 = mat.row_begin[d.atom], r1 = mat.row_begin[d.atom + 1];
-          w.spikes_received = 1;
-          w.rows_fetched = 1;
-          w.row_bytes_fetched = hw::s1::CoreBudget::row_bytes(static_cast<int>(r1 - r0));
-          w.synaptic_events = r1 - r0;
-          const SimTime finish = begin + cpu.duration(timing.tick_cycles(w) - overhead);
-          bool late = false;
-          for (std::uint32_t k = r0; k < r1; ++k) {
-            const std::uint32_t word = mat.words[k];
-            const int delay = SynapticMatrix::delay_of(word);
-            if (finish > tick_period * (T + delay)) { late = true; ++st.counters.late_events; continue; }
-            st.ring->add(Ticks(T), delay, SynapticMatrix::receptor_of(word), SynapticMatrix::post_of(word),
-                         static_cast<std::uint16_t>(SynapticMatrix::weight_of(word)));
-            ++st.counters.synaptic_events;
-          }
-          if (late) ++st.counters.late_packets;
+          // The row's synapses, added run by run (row_plan.hpp: identical to word by word).
+          const auto matrix = static_cast<std::size_t>(it->matrix);
+          const SimTime finish = begin + row_duration[matrix][d.atom];
+          const RowOutcome row = apply_row(prepared[matrix], d.atom, *st.ring, Ticks(T), finish, tick_period);
+          st.counters.synaptic_events += row.added;
+          st.counters.late_events += row.late;
+          if (row.late > 0) ++st.counters.late_packets;
           cursor = finish;
         }
         st.busy_until = cursor;

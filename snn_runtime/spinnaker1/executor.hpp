@@ -21,6 +21,11 @@
 //      is lost (counted in late_spikes per packet).
 // Every thread count gives the same result: per-core and per-group work is sequential and
 // ordered, and totals are summed in core order.
+// Host-side shortcuts that leave every result bit-identical: synaptic rows regrouped at load time
+// into runs of one delay and receptor, added with vectorisable loops (row_plan.hpp); row
+// processing times converted from cycles once per row; a dense memo of routing-table lookups per
+// (source core, chip, atom) instead of the routers' hash maps; and a small per-group event heap
+// fed by each core's time-ordered spikes.
 //
 // Packets are counted per destination core: packets_sent = Σ spikes × targets of the source;
 // each is delivered (reaches the core's input queue) or dropped (lost at a router — random
