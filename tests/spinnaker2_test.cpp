@@ -142,6 +142,27 @@ TEST_CASE("hybrid and ANN-mode runs give the single-pass engine's classes on the
   }
 }
 
+TEST_CASE("hybrid and ANN-mode runs give the single-pass engine's classes on the trainer's sharpened CNN") {
+  auto shared = require_shared("spinnaker2 vs single-pass on the sharpened CNN");
+  if (!shared) return;
+  const auto data = mnist(*shared, quick() ? 12 : 60);
+  const ann::Model model =
+      keras::load_model(std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data/sharpened_mnist_cnn32x3_64x3_real.h5");
+  passes::ConvertOptions convert;
+  convert.weights = passes::parse_weight_format("Q4.8");
+  const snn::Network net = passes::convert_single_pass(model, convert).network;
+  const auto reference = snn::SinglePassEngine(net).run(data);
+  for (bool ann : {false, true}) {
+    CAPTURE(ann);
+    snn::s2::ExecutorOptions options;
+    options.ann_mode = ann;
+    const auto r = snn::s2::Executor(net, options).run(data);
+    require_same_classes(reference, r);
+    CHECK(r.integer_exact);
+    CHECK(r.accuracy > 0.8);
+  }
+}
+
 TEST_CASE("float conversion: int8 quantisation agrees with float arithmetic on almost every image") {
   auto shared = require_shared("spinnaker2 float agreement");
   if (!shared) return;
