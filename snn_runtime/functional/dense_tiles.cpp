@@ -170,7 +170,7 @@ struct DenseTilePath::Step {
   int source_bit = -1;         ///< sources: the pixel bit that fires a neuron (7 = threshold)
   bool wide = false;           ///< int32 accumulators (else int16)
   std::int64_t words = 0;      ///< 64-bit words of one sample's bit set
-  std::int64_t capacity = 0;   ///< index-list entries per sample (size rounded up, + 8 spare)
+  std::int64_t capacity = 0;   ///< index-list entries per sample (all groups, + spare for expand_groups)
   std::vector<Input> inputs;
   std::vector<Tile> tiles;
   std::vector<V16> init16, threshold16;  ///< constant input; threshold − 1 (padding lanes: max)
