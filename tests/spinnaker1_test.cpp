@@ -242,6 +242,36 @@ TEST_CASE("spinnaker1: Whetstone model — equal to single-pass, late spikes at 
   }
 }
 
+TEST_CASE("spinnaker1: the trainer's sharpened networks (dense and conv) — equal to single-pass") {
+  auto shared = require_shared("spinnaker1 on tests/data networks");
+  if (!shared) return;
+  grindstone::testing::TempDir tmp("s1data");
+  const std::filesystem::path data_dir = std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data";
+  struct Case {
+    const char* file;
+    std::int64_t limit;
+  };
+  for (const Case& c : {Case{"sharpened_mnist_dense100_100_binary.h5", quick() ? 40 : 300},
+                        Case{"sharpened_mnist_cnn32x3_64x3_real.h5", quick() ? 8 : 40}}) {
+    CAPTURE(c.file);
+    const auto path = tmp / "net.snn.h5";
+    const auto conv = run_cli("convert " + quoted(data_dir / c.file) + " -o " + quoted(path) + " --weights Q4.8");
+    REQUIRE_MESSAGE(conv.exit_code == 0, conv.err);
+    const snn::Network net = snn::load_network(path);
+    const auto data = datasets::load("mnist", datasets::Split::Test, *shared / "datasets/mnist", c.limit);
+    const auto reference = snn::SinglePassEngine(net, c.file).run(data);
+    s1::SimulationOptions o;
+    o.executor.time_scale_factor = 20;
+    const s1::Simulation sim = s1::simulate(net, data, o, c.file);
+    check_conservation(sim.result);
+    REQUIRE(s1::no_overrun(sim.result));
+    REQUIRE(sim.result.packets_dropped == 0);
+    CHECK(sim.result.late_spikes == 0);
+    CHECK(sim.result.predictions == reference.predictions);
+    CHECK(reference.accuracy > 0.85);
+  }
+}
+
 TEST_CASE("spinnaker1: CLI run reports the contract keys, auto time-scale factor and plots") {
   auto shared = require_shared("spinnaker1 cli");
   if (!shared) return;
