@@ -439,7 +439,8 @@ TEST_CASE("single-pass = float eval, class for class, on the trainer's sharpened
   const auto shared = grindstone::testing::require_shared("single-pass vs eval on tests/data networks (MNIST)");
   if (!shared) return;
   const std::filesystem::path data_dir = std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data";
-  const std::int64_t n = quick() ? 100 : 1000;
+  // The whole test set (issue 4's exactness check; the one full-size e2e test), 100 under ASan.
+  const std::int64_t n = quick() ? 100 : 0;
   const auto data = datasets::load("mnist", datasets::Split::Test, {}, n);
   struct Case {
     const char* file;
