@@ -14,8 +14,10 @@ nlohmann::json run_single_pass(const RunOptions& options, std::string& human) {
   human = single_pass_human(run, options.dataset);
   nlohmann::json report = single_pass_json(run, options.dataset, engine.accumulator());
   report["path"] = engine.path();  // which implementation ran: dense-tiles or event-driven
+  if (!human.empty() && human.back() != '\n') human += '\n';
+  human += "  path                " + engine.path() + ", " + engine.accumulator() + " accumulators";
   if (options.common.verbose && engine.path() != "dense-tiles")
-    human += "\n(event-driven path: " + engine.why_not_dense_tiles() + ")";
+    human += " (not dense tiles: " + engine.why_not_dense_tiles() + ")";
   return report;
 }
 

@@ -49,9 +49,12 @@ $G convert "$W" -o "$OUT/whetstone_bitplanes.snn.h5" --input bitplanes --verbose
 $G run "$OUT/whetstone_bitplanes.snn.h5" --engine single-pass --limit "$LIMIT"
 $G convert "$W" -o "$OUT/whetstone_q48.snn.h5" --input threshold --weights Q4.8
 $G run "$OUT/whetstone_q48.snn.h5" --engine single-pass --limit "$LIMIT"
+$G convert tests/data/sharpened_mnist_dense100_100_binary.h5 -o "$OUT/dense100_q48.snn.h5" --weights Q4.8
+$G run "$OUT/dense100_q48.snn.h5" --engine single-pass --verbose   # dense-tile path, all 10,000 images
 
-section "4. Rate coding (SNN Toolbox style) vs single-pass"
-$G compare "$M/keras/keras3_cnn_legacy.h5" --sharpened "$W" --limit "$(( LIMIT < 1000 ? LIMIT : 1000 ))" \
+section "4. Rate coding (SNN Toolbox style) vs single-pass on a sharpened CNN of the same shape"
+$G compare "$M/keras/keras3_cnn_legacy.h5" --sharpened tests/data/sharpened_mnist_cnn32x3_64x3_real.h5 \
+  --limit "$(( LIMIT < 1000 ? LIMIT : 1000 ))" \
   --timesteps 8,16,32,64,128 --plot "$OUT/compare.png"
 
 section "5a. SpiNNaker 1: the Whetstone network (Q4.8), 40 tiles on one SpiNN-5 board, auto time-scale factor"
