@@ -469,3 +469,32 @@ TEST_CASE("single-pass = float eval, class for class, on the trainer's sharpened
     CHECK(a.synaptic_events == b.synaptic_events);
   }
 }
+
+TEST_CASE("decode: bit-set decode equals decode_bits (n-hot with ties, spike count)") {
+  for (const std::int64_t width : {7, 64, 100, 130}) {
+    Decode nhot;
+    nhot.kind = Decode::Kind::NHotKey;
+    nhot.classes = 5;
+    nhot.key = Eigen::MatrixXf(5, width);
+    for (Eigen::Index c = 0; c < 5; ++c)
+      for (Eigen::Index j = 0; j < width; ++j)
+        nhot.key(c, j) = (random_bits(7, 1, static_cast<std::uint64_t>(c * width + j)) & 1) ? 1.0f : 0.0f;
+    nhot.key.row(3) = nhot.key.row(1);  // a guaranteed tie: the lower class must win
+    Decode count;
+    count.kind = Decode::Kind::SpikeCount;
+    count.classes = 5;
+    for (const Decode& d : {nhot, count}) {
+      const Decoder decoder(d, width, "bits");
+      for (std::uint64_t s = 0; s < 200; ++s) {
+        std::vector<std::uint8_t> fired(static_cast<std::size_t>(width));
+        std::vector<std::uint64_t> words(static_cast<std::size_t>((width + 63) / 64), 0);
+        const int density = static_cast<int>(s % 5);  // includes all-silent samples
+        for (std::int64_t j = 0; j < width; ++j) {
+          fired[static_cast<std::size_t>(j)] = static_cast<int>(random_bits(s, 2, static_cast<std::uint64_t>(j)) % 8) < density;
+          if (fired[static_cast<std::size_t>(j)]) words[static_cast<std::size_t>(j / 64)] |= std::uint64_t{1} << (j % 64);
+        }
+        CHECK(decoder.decode_words(words) == decoder.decode_bits(fired));
+      }
+    }
+  }
+}

@@ -474,18 +474,8 @@ std::unique_ptr<DenseTilePath> DenseTilePath::build(const Network& network,
     path->steps_.push_back(std::move(step));
   }
 
-  const Decode& decode = network.decode;
-  path->output_size_ = network.populations[static_cast<std::size_t>(network.output)].size();
-  check_decode(decode, path->output_size_, "network");
-  path->decode_kind_ = decode.kind;
-  path->classes_ = decode.classes;
-  if (decode.kind == Decode::Kind::NHotKey) {
-    const std::int64_t words = path->steps_[path->output_step_].words;
-    path->key_bits_.assign(static_cast<std::size_t>(decode.classes * words), 0);
-    for (int c = 0; c < decode.classes; ++c)
-      for (std::int64_t j = 0; j < path->output_size_; ++j)
-        if (decode.key(c, j) >= 0.5f) path->key_bits_[static_cast<std::size_t>(c * words + j / 64)] |= std::uint64_t{1} << (j % 64);
-  }
+  path->decoder_ = std::make_unique<Decoder>(
+      network.decode, network.populations[static_cast<std::size_t>(network.output)].size(), "network");
   return path;
 }
 
@@ -540,33 +530,10 @@ void DenseTilePath::run_block(const std::uint8_t* images, std::int64_t pixels, i
         ws.count[s][static_cast<std::size_t>(b)] = expand_groups(bits, step.words, ws.fired[s].data() + b * step.capacity);
     }
   }
-  // Decode from the output bit sets: n-hot score = size − 2·Hamming distance to the key.
   const Step& out = steps_[output_step_];
-  for (int b = 0; b < count; ++b) {
-    const std::uint64_t* x = ws.bits[output_step_].data() + b * out.words;
-    int best = 0;
-    if (decode_kind_ == Decode::Kind::NHotKey) {
-      std::int64_t best_distance = std::numeric_limits<std::int64_t>::max();
-      for (int c = 0; c < classes_; ++c) {
-        const std::uint64_t* key = key_bits_.data() + c * out.words;
-        std::int64_t distance = 0;
-        for (std::int64_t w = 0; w < out.words; ++w) distance += std::popcount(x[w] ^ key[w]);
-        if (distance < best_distance) {  // strict: ties keep the lowest class
-          best = c;
-          best_distance = distance;
-        }
-      }
-    } else {
-      // Spike counts of 0/1: the lowest class neuron that fired, else class 0 (Decoder::decode_bits).
-      for (std::int64_t w = 0; w < out.words; ++w)
-        if (x[w] != 0) {
-          const std::int64_t j = w * 64 + std::countr_zero(x[w]);
-          best = j < classes_ ? static_cast<int>(j) : 0;
-          break;
-        }
-    }
-    results[b].predicted = best;
-  }
+  for (int b = 0; b < count; ++b)
+    results[b].predicted = decoder_->decode_words(
+        {ws.bits[output_step_].data() + b * out.words, static_cast<std::size_t>(out.words)});
 }
 
 std::string DenseTilePath::accumulators() const {

@@ -74,10 +74,7 @@ class DenseTilePath {
 
   std::vector<Step> steps_;
   std::size_t output_step_ = 0;
-  std::int64_t output_size_ = 0;
-  Decode::Kind decode_kind_ = Decode::Kind::NHotKey;
-  int classes_ = 0;
-  std::vector<std::uint64_t> key_bits_;  ///< NHotKey: per class, the key's 1s as a bit set
+  std::unique_ptr<Decoder> decoder_;
   std::int64_t constant_spikes_ = 0;  ///< spikes of the sample-independent populations
   std::int64_t constant_events_ = 0;  ///< their synaptic events
 };

@@ -1,5 +1,7 @@
 #include "snn_runtime/network/decode.hpp"
 
+#include <bit>
+
 #include "common/error.hpp"
 
 namespace grindstone::snn {
@@ -29,7 +31,39 @@ Decoder::Decoder(const Decode& decode, std::int64_t output_size, const std::stri
     for (int c = 0; c < classes_; ++c)
       for (std::int64_t j = 0; j < output_size_; ++j)
         key_sign_[static_cast<std::size_t>(c * output_size_ + j)] = decode.key(c, j) >= 0.5f ? 1 : -1;
+    const std::int64_t words = (output_size_ + 63) / 64;
+    key_bits_.assign(static_cast<std::size_t>(classes_ * words), 0);
+    for (int c = 0; c < classes_; ++c)
+      for (std::int64_t j = 0; j < output_size_; ++j)
+        if (decode.key(c, j) >= 0.5f) key_bits_[static_cast<std::size_t>(c * words + j / 64)] |= std::uint64_t{1} << (j % 64);
   }
+}
+
+int Decoder::decode_words(std::span<const std::uint64_t> words) const {
+  const auto n = static_cast<std::int64_t>(words.size());
+  if (n != (output_size_ + 63) / 64)
+    throw InternalError("Decoder: " + std::to_string(n) + " words for " + std::to_string(output_size_) + " outputs");
+  if (kind_ == Decode::Kind::NHotKey) {
+    int best = 0;
+    std::int64_t best_distance = 0;
+    for (int c = 0; c < classes_; ++c) {
+      const std::uint64_t* key = key_bits_.data() + c * n;
+      std::int64_t distance = 0;
+      for (std::int64_t w = 0; w < n; ++w) distance += std::popcount(words[static_cast<std::size_t>(w)] ^ key[w]);
+      if (c == 0 || distance < best_distance) {  // strict: ties keep the lowest class
+        best = c;
+        best_distance = distance;
+      }
+    }
+    return best;
+  }
+  // Spike counts of 0/1: the lowest fired class neuron, else class 0 (as decode_bits).
+  for (std::int64_t w = 0; w < n; ++w)
+    if (const std::uint64_t x = words[static_cast<std::size_t>(w)]; x != 0) {
+      const std::int64_t j = w * 64 + std::countr_zero(x);
+      return j < classes_ ? static_cast<int>(j) : 0;
+    }
+  return 0;
 }
 
 std::vector<std::int32_t> Decoder::nhot_scores(std::span<const std::uint8_t> fired) const {

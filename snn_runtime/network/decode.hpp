@@ -33,6 +33,10 @@ class Decoder {
   int decode(std::span<const std::int32_t> spike_counts, std::span<const float> potentials = {}) const;
   /// Class from 0/1 output bits (NHotKey: the bits; SpikeCount: counts of 0 or 1).
   int decode_bits(std::span<const std::uint8_t> fired) const;
+  /// The same class from a bit set of the output neurons that fired (bit j of words[j / 64];
+  /// ceil(output_size / 64) words, bits past output_size zero): NHotKey as the smallest Hamming
+  /// distance to a class's key (score = size − 2·distance), SpikeCount as the lowest fired class.
+  int decode_words(std::span<const std::uint64_t> words) const;
 
   /// NHotKey scores of every class for 0/1 output bits (for tests and reports).
   std::vector<std::int32_t> nhot_scores(std::span<const std::uint8_t> fired) const;
@@ -43,6 +47,7 @@ class Decoder {
   std::int64_t output_size_;
   bool tie_break_by_potential_;
   std::vector<std::int8_t> key_sign_;  ///< classes × output_size, row-major, ±1 (NHotKey)
+  std::vector<std::uint64_t> key_bits_;  ///< per class, the key's +1 entries as a bit set (NHotKey)
 };
 
 /// One-shot convenience: Decoder(decode, counts.size(), "").decode(counts, potentials).
