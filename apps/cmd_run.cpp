@@ -37,6 +37,10 @@ void register_run(CLI::App& app) {
   cmd->add_option("--timestep-ms", opt->timestep_ms, "SpiNNaker 1: simulated ms per tick")->check(CLI::Range(0.001, 1000.0))->group(s1);
   cmd->add_option("--drop-probability", opt->drop_probability, "SpiNNaker 1: probability a router drops a packet")
       ->check(CLI::Range(0.0, 1.0))->group(s1);
+  cmd->add_option("--emergency-wait-cycles", opt->emergency_wait_cycles,
+                  "SpiNNaker 1: router wait2 — cycles a packet blocked on one link may wait for its emergency detour "
+                  "(0 = emergency routing off, as sPyNNaker sets it)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 20))->group(s1);
   cmd->add_option("--dead-link", opt->dead_links, "SpiNNaker 1: X,Y,L — link L (0-5) of chip (X,Y) is dead")->group(s1);
   cmd->add_option("--dead-chip", opt->dead_chips, "SpiNNaker 1: X,Y — chip (X,Y) is dead")->group(s1);
   cmd->add_option("--plots", opt->plots_dir, "SpiNNaker 1: write router-load and raster PNGs here")->group(s1);

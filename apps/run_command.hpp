@@ -34,6 +34,7 @@ struct RunOptions {
   std::string time_scale_factor = "1";  ///< a number or "auto"
   double timestep_ms = 1.0;
   double drop_probability = 0.0;
+  std::int64_t emergency_wait_cycles = 0;  ///< router wait2; 0 = no emergency routing (sPyNNaker)
   std::vector<std::string> dead_links;  ///< "X,Y,L"
   std::vector<std::string> dead_chips;  ///< "X,Y"
   std::optional<std::filesystem::path> plots_dir;

@@ -52,6 +52,7 @@ nlohmann::json run_spinnaker1(const RunOptions& options, std::string& human) {
   so.executor.timestep_ms = options.timestep_ms;
   so.executor.between_sample_ms = options.between_sample_ms;
   so.executor.drop_probability = options.drop_probability;
+  so.executor.router.wait2_cycles = options.emergency_wait_cycles;
   so.executor.seed = options.seed;
   if (options.time_scale_factor == "auto") {
     so.auto_time_scale = true;

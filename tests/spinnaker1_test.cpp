@@ -108,6 +108,37 @@ TEST_CASE("spinnaker1: router overload drops and reinjects, and the books still 
   CHECK(sim.result.packets_reinjected > 0);
 }
 
+TEST_CASE("spinnaker1: emergency routing detours blocked packets, ends, balances and is deterministic") {
+  // The overload case of the test above with wait2 > 0: a packet blocked on one link takes the
+  // two-hop detour around it. Detoured packets used to lose their state at the middle chip and
+  // be default-routed away, so the run never ended.
+  const snn::Network net = small_network(5);
+  const auto data = random_dataset(64, 30, 12);
+  s1::SimulationOptions o = spread_options(8);
+  o.mapping.machine.chip.n_reserved_cores = 14;
+  o.executor.router.wait1_cycles = 0;
+  o.executor.router.wait2_cycles = 2000;
+  o.executor.router.link.output_buffer_packets = 1;
+  o.executor.router.link.bits_per_second = 1e6;
+  o.executor.router.reinjection_queue_packets = 4;
+  s1::ExecutorResult a, b;
+  {
+    ThreadLimit limit(1);
+    a = s1::simulate(net, data, o, "small").result;
+  }
+  {
+    ThreadLimit limit(2);
+    b = s1::simulate(net, data, o, "small").result;
+  }
+  check_conservation(a);
+  CHECK(a.router_stats.emergency_routed > 0);
+  CHECK(a.predictions == b.predictions);
+  CHECK(a.packets_delivered == b.packets_delivered);
+  CHECK(a.packets_dropped_router == b.packets_dropped_router);
+  CHECK(a.router_stats.emergency_routed == b.router_stats.emergency_routed);
+  CHECK(a.router_traversals == b.router_traversals);
+}
+
 TEST_CASE("spinnaker1: same classes as the single-pass engine when nothing is lost; determinism") {
   const snn::Network net = small_network(9);
   const auto data = random_dataset(64, 60, 13);
@@ -287,7 +318,7 @@ TEST_CASE("spinnaker1: CLI run reports the contract keys, auto time-scale factor
   for (const char* key : {"engine", "samples", "accuracy", "wall_seconds", "samples_per_second", "spikes_per_sample",
                           "synaptic_events_per_sample", "tiles", "neurons", "cores", "chips", "boards", "time_scale_factor",
                           "simulated_seconds", "hw_throughput_samples_per_second", "hw_latency_seconds", "packets_sent",
-                          "packets_delivered", "packets_dropped", "packets_reinjected", "router_entries_max",
+                          "packets_delivered", "packets_dropped", "packets_reinjected", "packets_emergency_routed", "router_entries_max",
                           "ring_buffer_saturations", "late_spikes", "energy_joules"})
     CHECK_MESSAGE(j.contains(key), key);
   CHECK(j["packets_sent"].get<std::int64_t>() ==
@@ -297,6 +328,12 @@ TEST_CASE("spinnaker1: CLI run reports the contract keys, auto time-scale factor
   CHECK(j["neurons"].get<std::int64_t>() == 4 * (256 + 64 + 100));
   CHECK(std::filesystem::file_size(tmp / "plots" / "router_load.png") > 1000);
   CHECK(std::filesystem::file_size(tmp / "plots" / "raster.png") > 1000);
+
+  // Emergency routing on: nothing blocks at this load, so the classes are the same.
+  const auto emergency = run_cli("run " + quoted(net) + " --engine spinnaker1 --limit 30 --tiles 4 --time-scale-factor " +
+                                 std::to_string(j["time_scale_factor"].get<double>()) + " --emergency-wait-cycles 240 --json");
+  REQUIRE_MESSAGE(emergency.exit_code == 0, emergency.err);
+  CHECK(nlohmann::json::parse(emergency.out)["accuracy"] == j["accuracy"]);
 
   const auto bad = run_cli("run " + quoted(net) + " --engine spinnaker1 --limit 5 --dead-link 1,2");
   CHECK(bad.exit_code == 2);

@@ -42,6 +42,9 @@ struct RouterEvent {
   /// Injected packets: position in GroupEvents::injected of the same core's next packet.
   std::uint32_t next_of_core = kNoNext;
   static constexpr std::uint32_t kNoNext = ~std::uint32_t{0};
+  /// A packet on an emergency detour keeps its state from hop to hop; without it the middle chip
+  /// would look the key up, miss, and default-route the packet away for ever.
+  hw::s1::EmergencyState emergency = hw::s1::EmergencyState::Normal;
   bool operator>(const RouterEvent& o) const { return time != o.time ? time > o.time : seq > o.seq; }
 };
 
@@ -371,6 +374,14 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
         if (a != b) chip_parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
       }
     }
+    // An emergency detour passes through a neighbour that need not be on the packet's tree, so
+    // with emergency routing on, groups could share a router: route the tick as one group.
+    if (opt.router.wait2_cycles > 0)
+      for (int c : active) {
+        const int a = find_root(chip_parent, routing.sources[static_cast<std::size_t>(c)].chips[0]);
+        const int b = find_root(chip_parent, routing.sources[static_cast<std::size_t>(active[0])].chips[0]);
+        if (a != b) chip_parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
+      }
     groups.clear();
     std::fill(group_of_root.begin(), group_of_root.end(), -1);
     for (int c : active) {
@@ -383,6 +394,13 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     }
     if (group_counters.size() < groups.size()) group_counters.resize(groups.size());
     if (group_events.size() < groups.size()) group_events.resize(groups.size());
+    // The blocked neighbour a detour heads for: the middle chip passes it on over the link after
+    // the one it arrived on (see Router::forward), which leads to that neighbour.
+    auto detour_target = [&](int chip, hw::s1::Link arrived_on) {
+      const auto next = m.machine.neighbour(m.machine.chips()[static_cast<std::size_t>(chip)],
+                                            hw::s1::link_from_index(hw::s1::link_index(arrived_on) + 1));
+      return next ? m.machine.chip_index(*next) : chip;
+    };
     tbb::parallel_for(std::size_t{0}, groups.size(), [&](std::size_t g) {
       GroupCounters local;
       std::vector<RouterEvent>& injected = group_events[g].injected;
@@ -415,6 +433,11 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
         if (ev.next_of_core != RouterEvent::kNoNext) push(injected[ev.next_of_core]);
         const SourceRoutes& sr = routing.sources[static_cast<std::size_t>(ev.source)];
         const std::uint32_t key = key_of_core[static_cast<std::size_t>(ev.source)] | ev.atom;
+        // The chip whose tree position a loss is charged to: a detour's middle chip is off the
+        // tree, so its losses are those of the blocked neighbour it is heading for.
+        const int tree_chip = ev.emergency == hw::s1::EmergencyState::FirstLeg && !ev.from.local
+                                  ? detour_target(ev.chip, ev.from.link)
+                                  : ev.chip;
         hw::s1::Router& router = routers[static_cast<std::size_t>(ev.chip)];
         hw::s1::Router::ForwardResult r;
         if (ev.reinjection) {
@@ -423,20 +446,22 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
           if (opt.drop_probability > 0.0 &&
               random_uniform(opt.seed, static_cast<std::uint64_t>(T), (std::uint64_t{key} << 20) ^ static_cast<std::uint64_t>(ev.chip)) <
                   opt.drop_probability) {
-            local.dropped_random += sr.downstream_of(ev.chip);
+            local.dropped_random += sr.downstream_of(tree_chip);
             continue;
           }
-          const int entry = route_memo.enabled()
+          hw::s1::MulticastPacket packet = hw::s1::MulticastPacket::with_key(key);
+          packet.emergency = ev.emergency;
+          const int entry = route_memo.enabled() && ev.emergency == hw::s1::EmergencyState::Normal
                                 ? route_memo.entry(sr, static_cast<std::size_t>(ev.source), ev.chip, ev.atom, key, router)
                                 : RouteMemo::kUnknown;
-          r = entry == RouteMemo::kUnknown ? router.forward(hw::s1::MulticastPacket::with_key(key), ev.from, ev.time)
-                                           : router.forward(hw::s1::MulticastPacket::with_key(key), ev.from, ev.time, entry);
+          r = entry == RouteMemo::kUnknown ? router.forward(packet, ev.from, ev.time)
+                                           : router.forward(packet, ev.from, ev.time, entry);
         }
         if (!r.sent) {
           if (r.reinjection_queued) {
-            push({r.reinject_at, seq++, ev.chip, ev.source, ev.atom, ev.from, true});
+            push({r.reinject_at, seq++, ev.chip, ev.source, ev.atom, ev.from, true, RouterEvent::kNoNext, r.packet.emergency});
           } else {
-            local.dropped_router += sr.downstream_of(ev.chip);
+            local.dropped_router += sr.downstream_of(tree_chip);
           }
           continue;
         }
@@ -444,8 +469,9 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
           if (!r.outputs.has_link(l)) continue;
           const auto next = m.machine.neighbour(m.machine.chips()[static_cast<std::size_t>(ev.chip)], l);
           if (!next) continue;  // unreachable: routes only use live links
+          const auto state = hw::s1::link_index(l) == r.emergency_link ? hw::s1::EmergencyState::FirstLeg : r.packet.emergency;
           push({r.link_arrival[static_cast<std::size_t>(hw::s1::link_index(l))], seq++, m.machine.chip_index(*next), ev.source,
-                ev.atom, hw::s1::Arrival::from_link(hw::s1::opposite(l)), false});
+                ev.atom, hw::s1::Arrival::from_link(hw::s1::opposite(l)), false, RouterEvent::kNoNext, state});
         }
         const std::uint32_t core_bits = r.outputs.core_bits();
         for (int p = 0; core_bits >> p; ++p) {

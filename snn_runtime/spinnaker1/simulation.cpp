@@ -86,6 +86,7 @@ nlohmann::json report_json(const Network& network, const Simulation& sim, const 
   j["packets_delivered"] = r.packets_delivered;
   j["packets_dropped"] = r.packets_dropped;
   j["packets_reinjected"] = r.packets_reinjected;
+  j["packets_emergency_routed"] = r.router_stats.emergency_routed;
   j["router_entries_max"] = sim.routing.entries_max;
   j["ring_buffer_saturations"] = r.ring_buffer_saturations;
   j["late_spikes"] = r.late_spikes;
@@ -144,9 +145,11 @@ std::string report_human(const Simulation& sim, const std::string& dataset) {
                 r.hw_throughput_samples_per_second, r.hw_latency_seconds, r.energy.total_joules());
   s << buf;
   std::snprintf(buf, sizeof buf,
-                "  packets sent %lld = delivered %lld + dropped %lld (reinjected %lld); late spikes %lld; saturations %lld\n",
+                "  packets sent %lld = delivered %lld + dropped %lld (reinjected %lld, emergency-routed %lld); late spikes "
+                "%lld; saturations %lld\n",
                 static_cast<long long>(r.packets_sent), static_cast<long long>(r.packets_delivered),
                 static_cast<long long>(r.packets_dropped), static_cast<long long>(r.packets_reinjected),
+                static_cast<long long>(r.router_stats.emergency_routed),
                 static_cast<long long>(r.late_spikes), static_cast<long long>(r.ring_buffer_saturations));
   s << buf;
   std::snprintf(buf, sizeof buf, "  simulated in %.3f s wall (mapping %.3f s)\n", r.wall_seconds, sim.mapping_seconds);
