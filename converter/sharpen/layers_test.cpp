@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <functional>
+#include <tuple>
 
+#include "common/parallel.hpp"
 #include "common/random.hpp"
 #include "converter/sharpen/key.hpp"
 #include "converter/sharpen/layers.hpp"
@@ -120,6 +122,45 @@ TEST_CASE("BatchNormalization gradients (training mode) match finite differences
     BatchNormLayer bn("batch_normalization", Shape{3, 3, 2});
     randomise(bn.parameters()[0], 9, 1.5f);
     check_layer(bn, random_batch(4, 18, 10), 1e-2, 1e-2);
+  }
+  SUBCASE("more rows than one statistics block (4,480 = 70 samples x 64 pixels)") {
+    BatchNormLayer bn("batch_normalization", Shape{8, 8, 2});
+    randomise(bn.parameters()[0], 12, 1.5f);
+    check_layer(bn, random_batch(70, 128, 13), 1e-2, 1e-2);
+  }
+}
+
+TEST_CASE("BatchNormalization on 25,600 rows: the same for 1 and 2 threads, and equal to statistics in double") {
+  const Batch x = random_batch(100, 16 * 16 * 4, 14, -2.0f, 3.0f);  // 25,600 rows of 4 channels
+  const Batch dy = random_batch(100, 16 * 16 * 4, 15);
+  auto run = [&](int threads) {
+    ThreadLimit limit(threads);
+    BatchNormLayer bn("bn", Shape{16, 16, 4});
+    randomise(bn.parameters()[0], 16, 1.5f);
+    Batch out, dx;
+    bn.forward(x, out, StepContext{true, 0, 0});
+    bn.backward(x, out, dy, &dx);
+    return std::make_tuple(out, dx, Eigen::VectorXf(bn.gamma_grad), Eigen::VectorXf(bn.moving_variance),
+                           Eigen::VectorXf(bn.gamma), bn.epsilon);
+  };
+  const auto one = run(1), two = run(2);
+  CHECK(std::get<0>(one) == std::get<0>(two));
+  CHECK(std::get<1>(one) == std::get<1>(two));
+  CHECK(std::get<2>(one) == std::get<2>(two));
+  CHECK(std::get<3>(one) == std::get<3>(two));
+  // Against statistics computed directly in double: each output channel has mean β = 0 and
+  // variance γ²·var/(var + ε).
+  const auto& out = std::get<0>(one);
+  const auto& gamma = std::get<4>(one);
+  const double eps = std::get<5>(one);
+  using Pixels = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 4, Eigen::RowMajor>>;
+  const Pixels xs(x.data(), x.size() / 4, 4), y(out.data(), out.size() / 4, 4);
+  for (int c = 0; c < 4; ++c) {
+    const Eigen::ArrayXd in = xs.col(c).cast<double>().array(), col = y.col(c).cast<double>().array();
+    const double var_in = (in - in.mean()).square().mean();
+    const double var_out = (col - col.mean()).square().mean();
+    CHECK(std::abs(col.mean()) < 1e-4);
+    CHECK(var_out == doctest::Approx(gamma(c) * gamma(c) * var_in / (var_in + eps)).epsilon(1e-4));
   }
 }
 
