@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on the real files in ../shared:
 #   1. import + float reference accuracy of every shared Keras/Whetstone model (a table);
-#   2. sharpen a small network from scratch (Whetstone method, in C++);
+#   2. sharpen a small network from scratch (Whetstone method, in C++), and reload the shipped
+#      fully sharpened networks (models/sharpened/) against their accuracy targets;
 #   3. convert the Whetstone model to a spiking network and run it single-pass (float, Q4.8);
 #   4. rate coding vs single-pass on the shared CNN (accuracy, spikes, synaptic events);
 #   5. the same network on the SpiNNaker 1 model (tiles streaming on a 48-chip board) and on
@@ -42,6 +43,17 @@ section "2. Sharpening a dense:128 network from scratch (20,000 training images,
 $G sharpen --dataset mnist --arch dense:128 --key-width 100 --input binary --limit 20000 --test-limit 2000 \
   --optimizer adadelta --lr 4.0 --schedule simple --start-epoch 3 --steps 2 --epochs 20 --seed 1 \
   --out "$OUT/sharpened_dense128.h5"
+
+section "2b. The shipped fully sharpened networks (models/sharpened/README.md) against issue 3's targets"
+printf '%-44s %-7s %9s %8s\n' file input accuracy target
+for row in mnist_dense100_100_binary.h5:binary:0.970 mnist_dense256_64_real.h5:real:0.975 \
+           mnist_conv32x5_64x5_500_real.h5:real:0.990 mnist_keras3_mlp_batchnorm_finetuned.h5:real:0.968; do
+  IFS=: read -r f input target <<< "$row"
+  $G eval "models/sharpened/$f" --input "$input" --limit "$LIMIT" --json > "$OUT/eval.json"
+  py "import json; e=json.load(open('$OUT/eval.json')); print('%-44s %-7s %9.4f %8s' % ('$f', '$input', e['accuracy'], '$target'))"
+done
+$G convert models/sharpened/mnist_conv32x5_64x5_500_real.h5 -o "$OUT/conv_bitplanes_q48.snn.h5" --input bitplanes --weights Q4.8
+$G run "$OUT/conv_bitplanes_q48.snn.h5" --engine single-pass --limit "$LIMIT"
 
 section "3. Whetstone model → spiking network → single-pass engine"
 W=$M/whetstone/whetstone_dense_mnist.h5
