@@ -204,6 +204,53 @@ TEST_CASE("conv + OR-pool networks: ARM (hybrid) and MAC conv2d (ann) equal the 
   }
 }
 
+TEST_CASE("bit-plane input: the eight planes are one uint8 pixel operand on the MAC arrays, = single-pass") {
+  // Random dense networks with bit-plane input (Q4.8): plane k weighs w·2^k/255; the MAC stage
+  // multiplies the pixel by w and compares against 255·θ, which is exactly the single-pass sum.
+  for (std::uint64_t seed : {3u, 4u}) {
+    CAPTURE(seed);
+    snn::Network net = engines_testing::random_dense_network({64, 48, 20}, seed, snn::InputEncoding::Bitplanes, 8);
+    net.weights.is_float = false;
+    net.weights.fixed = FixedPointFormat{4, 8};
+    const auto data = random_dataset(8, 96, 20 + seed);
+    const auto reference = snn::SinglePassEngine(net).run(data);
+    for (bool ann : {false, true}) {
+      CAPTURE(ann);
+      snn::s2::ExecutorOptions options;
+      options.ann_mode = ann;
+      const auto r = snn::s2::Executor(net, options).run(data);
+      require_same_classes(reference, r);
+      CHECK(r.integer_exact);
+      CHECK(r.dram_bytes == data.size() * 64);  // one byte per pixel, not one per plane neuron
+      REQUIRE(!r.stages.empty());
+      CHECK(r.stages[0].engine == "mac");
+    }
+  }
+}
+
+TEST_CASE("bit-plane input: the shipped 99 % conv network runs on SpiNNaker 2 with the single-pass classes") {
+  auto shared = require_shared("spinnaker2 bit-plane conv network");
+  if (!shared) return;
+  const auto data = mnist(*shared, quick() ? 4 : 40);
+  const ann::Model model = keras::load_model(std::filesystem::path(GRINDSTONE_SOURCE_DIR) /
+                                             "models/sharpened/mnist_conv32x5_64x5_500_real.h5");
+  passes::ConvertOptions convert;
+  convert.weights = passes::parse_weight_format("Q4.8");
+  convert.input = snn::InputEncoding::Bitplanes;
+  const snn::Network net = passes::convert_single_pass(model, convert).network;
+  const auto reference = snn::SinglePassEngine(net).run(data);
+  for (bool ann : {false, true}) {
+    CAPTURE(ann);
+    snn::s2::ExecutorOptions options;
+    options.ann_mode = ann;
+    options.machine.chips = 2;  // hybrid: 185 ARM cores for the conv layers
+    const auto r = snn::s2::Executor(net, options).run(data);
+    require_same_classes(reference, r);
+    CHECK(r.integer_exact);
+    CHECK(r.stages[0].engine == (ann ? "mac" : "arm"));  // hybrid: conv layers stay on the ARM cores
+  }
+}
+
 TEST_CASE("a layer too large for one chip's SRAM is streamed from DRAM and its DRAM time is charged") {
   auto shared = require_shared("spinnaker2 DRAM streaming");
   if (!shared) return;

@@ -39,7 +39,8 @@ struct Executor::Impl {
   ExecutorOptions options;
   std::vector<Stage> stages;
   MachinePlan plan;
-  int input_population = -1;
+  /// Input populations: one (threshold input) or the eight bit planes (bit-plane input).
+  std::vector<int> input_populations;
   Activity bias;                       // bias populations' spikes (the same every sample)
   std::int64_t bias_events_per_sample = 0;
   Decoder decoder;
@@ -47,20 +48,23 @@ struct Executor::Impl {
   Impl(const Network& network, ExecutorOptions opts)
       : net(network), options(opts), decoder(checked_decoder(network)) {
     require_input(options.batch >= 1, "spinnaker2", "batch must be ≥ 1");
-    require_input(net.input == InputEncoding::Threshold, "spinnaker2",
-                  "input encoding: only 'threshold' inputs are supported by this engine (convert with --input threshold)");
+    require_input(net.input == InputEncoding::Threshold || net.input == InputEncoding::Bitplanes, "spinnaker2",
+                  "input encoding: only 'threshold' and 'bitplanes' spike inputs run on this engine");
     for (std::size_t p = 0; p < net.populations.size(); ++p) {
       const auto& pop = net.populations[p];
       require_input(pop.model == NeuronModel::InstantDecay, "spinnaker2",
                     "population '" + pop.name + "': integrate-and-fire (rate) networks run on --engine rate");
       if (pop.role == PopulationRole::Input) {
-        require_input(input_population < 0, "spinnaker2", "more than one input population (bitplane inputs are not supported)");
+        require_input(input_populations.empty() || net.input == InputEncoding::Bitplanes, "spinnaker2",
+                      "more than one input population in a threshold-input network");
         require_input(pop.size() == net.input_shape.size(), "spinnaker2",
                       "population '" + pop.name + "': size differs from the input shape " + net.input_shape.to_string());
-        input_population = static_cast<int>(p);
+        require_input((net.input == InputEncoding::Bitplanes) == (pop.input_bit >= 0), "spinnaker2",
+                      "population '" + pop.name + "': input_bit does not match the network's input encoding");
+        input_populations.push_back(static_cast<int>(p));
       }
     }
-    require_input(input_population >= 0, "spinnaker2", "the network has no input population");
+    require_input(!input_populations.empty(), "spinnaker2", "the network has no input population");
     require_input(net.output >= 0 && net.output < static_cast<int>(net.populations.size()), "spinnaker2", "no output population");
     bias = bias_activity(net, bias_events_per_sample);
     stages = build_stages(net, options.ann_mode, bias);
@@ -98,13 +102,17 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
   BatchResult r;
   r.stage_seconds.assign(stages.size(), 0.0);
   Activity act(net.populations.size());
-  const auto in = static_cast<std::size_t>(input_population);
-  const std::int64_t in_size = net.populations[in].size();
-  act[in].assign(static_cast<std::size_t>(count * in_size), 0);
-  for (std::int64_t b = 0; b < count; ++b) {
-    const std::uint8_t* img = data.image(first + b);
-    for (std::int64_t i = 0; i < in_size; ++i)
-      act[in][static_cast<std::size_t>(b * in_size + i)] = threshold_fires(img[i]) ? 1 : 0;
+  for (int input : input_populations) {
+    const Population& pop = net.populations[static_cast<std::size_t>(input)];
+    const std::int64_t in_size = pop.size();
+    auto& a = act[static_cast<std::size_t>(input)];
+    a.assign(static_cast<std::size_t>(count * in_size), 0);
+    for (std::int64_t b = 0; b < count; ++b) {
+      const std::uint8_t* img = data.image(first + b);
+      for (std::int64_t i = 0; i < in_size; ++i)
+        a[static_cast<std::size_t>(b * in_size + i)] =
+            (pop.input_bit >= 0 ? bitplane_fires(img[i], pop.input_bit) : threshold_fires(img[i])) ? 1 : 0;
+    }
   }
   r.dram_bytes += count * data.pixels_per_image();  // samples are read from DRAM
   for (std::size_t p = 0; p < net.populations.size(); ++p)

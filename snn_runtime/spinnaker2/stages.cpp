@@ -25,12 +25,13 @@ Image image_of(const Population& pop, const std::string& context) {
   return {pop.shape[0], pop.shape[1], pop.shape[2]};
 }
 
-// Calls f(post_index, weight) for every non-zero synapse of pre neuron j (weight_scale applied).
+// Calls f(post_index, weight) for every non-zero synapse of pre neuron j (weight_scale applied
+// unless `apply_scale` is false).
 template <class F>
-void for_each_target(const Network& net, const Projection& proj, std::int64_t j, F&& f) {
+void for_each_target(const Network& net, const Projection& proj, std::int64_t j, F&& f, bool apply_scale = true) {
   const Population& pre = net.populations[static_cast<std::size_t>(proj.pre)];
   const Population& post = net.populations[static_cast<std::size_t>(proj.post)];
-  const float scale = proj.weight_scale;
+  const float scale = apply_scale ? proj.weight_scale : 1.0f;
   if (const auto* d = std::get_if<DenseConnector>(&proj.connector)) {
     const auto row = static_cast<Eigen::Index>(j);
     for (Eigen::Index i = 0; i < d->weights.cols(); ++i) {
@@ -161,9 +162,11 @@ void integrate_sample(const Stage& s, const Network& net, const Activity& activi
     for (std::int64_t j = 0; j < pre_size; ++j) {
       if (!spikes[j]) continue;
       ++serial;
+      // Fixed-point plane inputs: the unscaled weight's units times 2^k (×255 units, exact).
+      const bool plane_units = std::is_same_v<T, std::int64_t> && inc.plane_bit >= 0;
       for_each_target(net, proj, j, [&](std::int64_t i, float w) {
         if constexpr (std::is_same_v<T, std::int64_t>)
-          potential[static_cast<std::size_t>(i)] += to_units(w, net.weights);
+          potential[static_cast<std::size_t>(i)] += plane_units ? to_units(w, net.weights) << inc.plane_bit : to_units(w, net.weights);
         else
           potential[static_cast<std::size_t>(i)] += static_cast<double>(w);
         ++events;
@@ -175,7 +178,7 @@ void integrate_sample(const Stage& s, const Network& net, const Activity& activi
             ++l.received;
           }
         }
-      });
+      }, !plane_units);
     }
   }
 }
@@ -194,6 +197,56 @@ void fire(const Stage& s, const Network& net, Activity& activity, std::int64_t s
     out[i] = spike ? 1 : 0;
     if (spike && load) ++(*load)[static_cast<std::size_t>(i / neurons_per_core)].sent;
   }
+}
+
+bool same_connector(const Connector& a, const Connector& b) {
+  if (const auto* da = std::get_if<DenseConnector>(&a)) {
+    const auto* db = std::get_if<DenseConnector>(&b);
+    return db && da->weights.rows() == db->weights.rows() && da->weights.cols() == db->weights.cols() &&
+           da->weights == db->weights;
+  }
+  if (const auto* ca = std::get_if<ConvConnector>(&a)) {
+    const auto* cb = std::get_if<ConvConnector>(&b);
+    return cb && ca->kernel_h == cb->kernel_h && ca->kernel_w == cb->kernel_w && ca->in_channels == cb->in_channels &&
+           ca->out_channels == cb->out_channels && ca->stride_h == cb->stride_h && ca->stride_w == cb->stride_w &&
+           ca->dilation_h == cb->dilation_h && ca->dilation_w == cb->dilation_w && ca->pad_top == cb->pad_top &&
+           ca->pad_left == cb->pad_left && ca->kernel.rows() == cb->kernel.rows() && ca->kernel.cols() == cb->kernel.cols() &&
+           ca->kernel == cb->kernel;
+  }
+  return false;
+}
+
+// A stage fed by bit-plane input populations: checks that they are the eight planes of one
+// kernel at scales 2^k/255 (as the converter writes them) and marks the stage and its inputs.
+void mark_plane_inputs(Stage& s, const Network& net, const std::string& ctx) {
+  std::vector<int> by_bit(8, -1);
+  for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+    const Population& pre = net.populations[static_cast<std::size_t>(s.inputs[i].pre)];
+    require_input(pre.role == PopulationRole::Input && pre.input_bit >= 0 && pre.input_bit < 8, ctx,
+                  "mixes bit-plane input with input from '" + pre.name + "' (only the first layer may read the planes)");
+    require_input(by_bit[static_cast<std::size_t>(pre.input_bit)] < 0, ctx, "reads bit plane " + std::to_string(pre.input_bit) + " twice");
+    by_bit[static_cast<std::size_t>(pre.input_bit)] = static_cast<int>(i);
+  }
+  require_input(std::find(by_bit.begin(), by_bit.end(), -1) == by_bit.end(), ctx, "does not read all eight bit planes");
+  const Projection& base = net.projections[static_cast<std::size_t>(s.inputs[static_cast<std::size_t>(by_bit[0])].projection)];
+  require_input(std::abs(static_cast<double>(base.weight_scale) * 255.0 - 1.0) < 1e-6, where(net, base),
+                "weight_scale of bit plane 0 is not 1/255");
+  for (int bit = 0; bit < 8; ++bit) {
+    Incoming& inc = s.inputs[static_cast<std::size_t>(by_bit[static_cast<std::size_t>(bit)])];
+    const Projection& proj = net.projections[static_cast<std::size_t>(inc.projection)];
+    require_input(same_connector(proj.connector, base.connector) &&
+                      static_cast<float>(proj.weight_scale) == std::ldexp(static_cast<float>(base.weight_scale), bit),
+                  where(net, proj), "bit planes must share one kernel at scales 2^k/255");
+    inc.plane_bit = bit;
+  }
+  s.pixel_input = true;
+}
+
+// The incoming of bit plane 0 (the unscaled kernel of a pixel-input stage).
+const Incoming& plane_zero(const Stage& s) {
+  for (const auto& inc : s.inputs)
+    if (inc.plane_bit == 0) return inc;
+  throw InternalError("spinnaker2: stage '" + s.name + "' has no bit plane 0");
 }
 
 }  // namespace
@@ -278,13 +331,23 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
       if (std::holds_alternative<ConvConnector>(proj.connector)) ++convs;
     }
     require_input(!s.inputs.empty(), ctx, "has no incoming spiking projection");
+    if (std::any_of(s.inputs.begin(), s.inputs.end(), [&](const Incoming& inc) {
+          return net.populations[static_cast<std::size_t>(inc.pre)].input_bit >= 0;
+        }))
+      mark_plane_inputs(s, net, ctx);
     if (!net.weights.is_float) {
+      const std::int64_t unit_multiplier = s.pixel_input ? 255 : 1;
       s.threshold_units.resize(static_cast<std::size_t>(n));
       s.constant_units = std::move(constant_units);
-      for (std::int64_t i = 0; i < n; ++i)
-        s.threshold_units[static_cast<std::size_t>(i)] = to_units(post.threshold[static_cast<std::size_t>(i)], net.weights);
+      for (std::int64_t i = 0; i < n; ++i) {
+        s.threshold_units[static_cast<std::size_t>(i)] =
+            to_units(post.threshold[static_cast<std::size_t>(i)], net.weights) * unit_multiplier;
+        s.constant_units[static_cast<std::size_t>(i)] *= unit_multiplier;
+      }
     }
-    const bool conv_on_mac = ann_mode && convs == 1 && s.inputs.size() == 1;
+    // Conv on the MAC arrays (ANN mode): one conv input, or the eight planes of one conv kernel.
+    const bool conv_on_mac =
+        ann_mode && ((convs == 1 && s.inputs.size() == 1) || (s.pixel_input && convs == static_cast<int>(s.inputs.size())));
     s.engine = (all_dense || conv_on_mac) ? StageEngine::Mac : StageEngine::Arm;
     // synapses per input row (events are spikes × these)
     std::int64_t offset = 0;
@@ -303,7 +366,22 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
       s.shape.name = post.name;
       std::vector<std::vector<double>> rows;
       std::int64_t k = 0, cols = 0;
-      if (all_dense) {
+      // Pixel-input stages take the unscaled plane-0 kernel: ×255 units in fixed point (the
+      // pixel multiplies it), w/255 per pixel step in float.
+      const auto row_scale = [&](const Projection& proj) {
+        return s.pixel_input && !net.weights.is_float ? 1.0 : static_cast<double>(proj.weight_scale);
+      };
+      if (all_dense && s.pixel_input) {
+        const Projection& proj = net.projections[static_cast<std::size_t>(plane_zero(s).projection)];
+        const auto& w = std::get<DenseConnector>(proj.connector).weights;
+        k = w.rows();
+        cols = n;
+        rows.assign(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(n), 0.0));
+        for (Eigen::Index j = 0; j < w.rows(); ++j)
+          for (Eigen::Index i = 0; i < w.cols(); ++i)
+            rows[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)] = static_cast<double>(w(j, i)) * row_scale(proj);
+        s.shape.per_sample = {1, k, n};
+      } else if (all_dense) {
         k = offset;
         cols = n;
         rows.assign(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(n), 0.0));
@@ -316,7 +394,8 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
         }
         s.shape.per_sample = {1, k, n};
       } else {
-        const Projection& proj = net.projections[static_cast<std::size_t>(s.inputs[0].projection)];
+        const Projection& proj =
+            net.projections[static_cast<std::size_t>((s.pixel_input ? plane_zero(s) : s.inputs[0]).projection)];
         const auto& c = std::get<ConvConnector>(proj.connector);
         const Image in = image_of(net.populations[static_cast<std::size_t>(proj.pre)], where(net, proj));
         const Image out = image_of(post, where(net, proj));
@@ -331,7 +410,7 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
         rows.assign(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(cols), 0.0));
         for (Eigen::Index r = 0; r < c.kernel.rows(); ++r)
           for (Eigen::Index o = 0; o < c.kernel.cols(); ++o)
-            rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(o)] = static_cast<double>(c.kernel(r, o)) * proj.weight_scale;
+            rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(o)] = static_cast<double>(c.kernel(r, o)) * row_scale(proj);
         s.shape.per_sample = g.as_matmul();
         s.shape.conv = true;
         s.shape.conv_input_bytes = in.h * in.w * in.c;
@@ -357,7 +436,25 @@ void run_mac_stage(const Stage& s, const Network& net, Activity& activity, std::
       for (std::int64_t j = 0; j < pre_size; ++j)
         if (a[static_cast<std::size_t>(b * pre_size + j)]) events += s.row_synapses[static_cast<std::size_t>(inc.offset + j)];
   }
-  if (!s.shape.conv) {
+  // Pixel-input stages: the eight plane activities make one uint8 pixel operand.
+  std::vector<std::uint8_t> pixels;
+  if (s.pixel_input) {
+    const std::int64_t size = net.populations[static_cast<std::size_t>(s.inputs[0].pre)].size();
+    pixels.assign(static_cast<std::size_t>(count * size), 0);
+    for (const auto& inc : s.inputs) {
+      const auto& a = activity[static_cast<std::size_t>(inc.pre)];
+      for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] |= static_cast<std::uint8_t>(a[i] << inc.plane_bit);
+    }
+  }
+  if (!s.shape.conv && s.pixel_input) {
+    input = std::move(pixels);
+    acc.assign(static_cast<std::size_t>(count * n), 0);
+    const hw::MatmulShape shape{count, k, n};
+    if (wide)
+      mac.matmul<std::uint8_t, std::int16_t>(input, s.weights16, shape, acc);
+    else
+      mac.matmul<std::uint8_t, std::int8_t>(input, s.weights8, shape, acc);
+  } else if (!s.shape.conv) {
     input.assign(static_cast<std::size_t>(count * k), 0);
     for (const auto& inc : s.inputs) {
       const std::int64_t pre_size = net.populations[static_cast<std::size_t>(inc.pre)].size();
@@ -375,7 +472,7 @@ void run_mac_stage(const Stage& s, const Network& net, Activity& activity, std::
     const std::int64_t positions = s.geometry.out_h * s.geometry.out_w;
     const std::int64_t in_size = s.shape.conv_input_bytes;
     acc.assign(static_cast<std::size_t>(count * positions * n), 0);
-    const auto& a = activity[static_cast<std::size_t>(s.inputs[0].pre)];
+    const auto& a = s.pixel_input ? pixels : activity[static_cast<std::size_t>(s.inputs[0].pre)];
     for (std::int64_t b = 0; b < count; ++b) {
       const auto img = std::span<const std::uint8_t>(a).subspan(static_cast<std::size_t>(b * in_size), static_cast<std::size_t>(in_size));
       const auto out = std::span<std::int32_t>(acc).subspan(static_cast<std::size_t>(b * positions * n), static_cast<std::size_t>(positions * n));
