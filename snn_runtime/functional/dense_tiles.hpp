@@ -50,8 +50,8 @@ class DenseTilePath {
   };
 
   /// Builds the path, or returns null with the reason in `why_not` when the network does not
-  /// qualify (float weights, a sample-dependent conv/pool/one-to-one projection, sums that may
-  /// exceed 32 bits). Threshold and bit-plane input both qualify. `thresholds` are the engine's integer thresholds per
+  /// qualify (float weights, a sample-dependent conv/pool/one-to-one projection, bit-plane
+  /// input, sums that may exceed 32 bits). `thresholds` are the engine's integer thresholds per
   /// population (empty for sources); `projections` carry integer weights.
   static std::unique_ptr<DenseTilePath> build(const Network& network, const std::vector<ScatterProjection>& projections,
                                               const std::vector<std::vector<std::int64_t>>& thresholds,
