@@ -9,9 +9,8 @@
 //     sharpened tests/data/sharpened_mnist_dense100_100_binary.h5 when present, else random
 //     (seeded) weights; the speed depends on the weights only through the spike counts, which
 //     are printed.
-//   * the Whetstone model (../shared/models/whetstone/whetstone_dense_mnist.h5), bit-plane
-//     input, float and Q4.8 weights (Q4.8 on both paths): accuracy and agreement with float eval
-//     on all 10,000 test images.
+//   * the Whetstone model (/work/shared/models/whetstone/whetstone_dense_mnist.h5), bit-plane
+//     input, float weights: accuracy and agreement with float eval on all 10,000 test images.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -211,17 +210,11 @@ int main(int argc, char** argv) {
     const Rate weval = measure_eval(winference, test, datasets::InputEncoding::Real, threads, 3, wfloat);
     std::printf("  %-44s %10.0f samples/s %10.0f per CPU-s   accuracy %.4f\n", "float eval, real input (baseline)",
                 weval.wall, weval.cpu, wfloat.accuracy);
-    const Variant wvariants[] = {
-        {"float", "float", snn::SinglePassEngine::Path::Auto},
-        {"Q4.8, event-driven path", "Q4.8", snn::SinglePassEngine::Path::EventDriven},
-        {"Q4.8", "Q4.8", snn::SinglePassEngine::Path::Auto},
-    };
-    for (const Variant& v : wvariants) {
-      const char* weights = v.label;
+    for (const char* weights : {"float", "Q4.8"}) {
       passes::ConvertOptions options;
       options.input = snn::InputEncoding::Bitplanes;
-      options.weights = passes::parse_weight_format(v.weights);
-      const snn::SinglePassEngine wengine(passes::convert_single_pass(whetstone, options).network, "whetstone", v.path);
+      options.weights = passes::parse_weight_format(weights);
+      const snn::SinglePassEngine wengine(passes::convert_single_pass(whetstone, options).network, "whetstone");
       snn::SinglePassRun wrun;
       const Rate rate = measure(wengine, test, repeat / 4 + 1, wrun);
       std::printf("  single-pass, %-31s %10.0f samples/s %10.0f per CPU-s   accuracy %.4f   %.2fx eval (wall), %.2fx (CPU)\n",

@@ -435,8 +435,7 @@ TEST_CASE("rate: the softmax layer is normalised by its logits, so the spike-cou
 
 TEST_CASE("single-pass = float eval, class for class, on the trainer's sharpened networks (dense and conv)") {
   // tests/data: files written by `grindstone sharpen` (BN folded); docs/benchmarks.md has the
-  // commands. Float weights: exact; Q4.8 (dense networks, threshold and bit-plane input): the
-  // dense-tile path equals the event-driven path.
+  // commands. Float weights: exact; Q4.8: the dense-tile path equals the event-driven path.
   const auto shared = grindstone::testing::require_shared("single-pass vs eval on tests/data networks (MNIST)");
   if (!shared) return;
   const std::filesystem::path data_dir = std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data";
@@ -460,7 +459,7 @@ TEST_CASE("single-pass = float eval, class for class, on the trainer's sharpened
     const auto eval = ann::evaluate(model, data, c.eval_input, 0);
     CHECK(run.predictions == eval.predictions);
     CHECK(run.accuracy > 0.85);
-    if (std::string(c.file).find("cnn") != std::string::npos) continue;  // conv: event-driven either way
+    if (c.input != InputEncoding::Threshold) continue;
     options.weights = passes::parse_weight_format("Q4.8");
     const auto q = passes::convert_single_pass(model, options).network;
     const SinglePassEngine tiles(q, "tiles"), general(q, "general", SinglePassEngine::Path::EventDriven);

@@ -340,6 +340,10 @@ std::unique_ptr<DenseTilePath> DenseTilePath::build(const Network& network,
     const auto n = static_cast<std::int32_t>(pop.size());
     if (pop.is_source()) {
       const SourceDriver& driver = encoder.drivers()[static_cast<std::size_t>(driver_of[p])];
+      if (driver.kind == SourceDriver::Kind::Bit) {
+        why_not = "bit-plane input (the event-driven path fuses its 8 planes)";
+        return nullptr;
+      }
       if (driver.kind != SourceDriver::Kind::AlwaysOn) continue;
       constant[p] = true;
       for (std::int32_t i = 0; i < n; ++i) constant_fired[p].push_back(i);
@@ -393,10 +397,7 @@ std::unique_ptr<DenseTilePath> DenseTilePath::build(const Network& network,
         if ((((out_fanout[static_cast<std::size_t>(j)] - step.fanout_base) * step.fanout_sign) >> step.plane_shift[i]) & 1)
           step.fanout_planes[i * static_cast<std::size_t>(step.words) + static_cast<std::size_t>(j / 64)] |= std::uint64_t{1} << (j % 64);
     if (pop.is_source()) {
-      // Threshold input fires on bit 7 (pixel ≥ 128); a bit-plane population on its own bit. Each
-      // plane is a step of its own, and its projection carries the plane's weight scale.
-      const SourceDriver& driver = encoder.drivers()[static_cast<std::size_t>(driver_of[p])];
-      step.source_bit = driver.kind == SourceDriver::Kind::Bit ? driver.bit : 7;
+      step.source_bit = 7;  // threshold input (bit-plane networks were refused above)
     } else {
       // Constant input and the worst-case |sum| per neuron decide the accumulator width.
       std::vector<std::int64_t> init(static_cast<std::size_t>(step.size), 0);
