@@ -7,7 +7,7 @@
 #   4. rate coding vs single-pass on the shared CNN (accuracy, spikes, synaptic events);
 #   5. the same network on the SpiNNaker 1 model (tiles streaming on a 48-chip board) and on
 #      the SpiNNaker 2 model (dense layers on MAC arrays): cores/PEs, chips, packets, throughput,
-#      latency, energy.
+#      latency, energy; and the shipped 99 % conv network (bit-plane input) on SpiNNaker 2.
 # Outputs go to out/demo/. DEMO_LIMIT (default 10000) sets the test images per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,5 +75,8 @@ $G run "$OUT/whetstone_q48.snn.h5" --engine spinnaker1 --tiles 40 --between-samp
 
 section "5b. SpiNNaker 2: the same network, dense layers on MAC arrays"
 $G run "$OUT/whetstone_q48.snn.h5" --engine spinnaker2 --limit "$LIMIT"
+
+section "5c. SpiNNaker 2: the shipped 99 % conv network, bit-plane input (pixels as uint8 MAC operands), ANN mode"
+$G run "$OUT/conv_bitplanes_q48.snn.h5" --engine spinnaker2 --s2-mode ann --limit "$LIMIT"
 
 printf '\ndemo: outputs in %s\n' "$OUT"
