@@ -446,21 +446,17 @@ void run_mac_stage(const Stage& s, const Network& net, Activity& activity, std::
       for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] |= static_cast<std::uint8_t>(a[i] << inc.plane_bit);
     }
   }
-  if (!s.shape.conv && s.pixel_input) {
-    input = std::move(pixels);
-    acc.assign(static_cast<std::size_t>(count * n), 0);
-    const hw::MatmulShape shape{count, k, n};
-    if (wide)
-      mac.matmul<std::uint8_t, std::int16_t>(input, s.weights16, shape, acc);
-    else
-      mac.matmul<std::uint8_t, std::int8_t>(input, s.weights8, shape, acc);
-  } else if (!s.shape.conv) {
-    input.assign(static_cast<std::size_t>(count * k), 0);
-    for (const auto& inc : s.inputs) {
-      const std::int64_t pre_size = net.populations[static_cast<std::size_t>(inc.pre)].size();
-      const auto& a = activity[static_cast<std::size_t>(inc.pre)];
-      for (std::int64_t b = 0; b < count; ++b)
-        std::copy_n(a.begin() + b * pre_size, pre_size, input.begin() + b * k + inc.offset);
+  if (!s.shape.conv) {
+    if (s.pixel_input) {
+      input = std::move(pixels);
+    } else {
+      input.assign(static_cast<std::size_t>(count * k), 0);
+      for (const auto& inc : s.inputs) {
+        const std::int64_t pre_size = net.populations[static_cast<std::size_t>(inc.pre)].size();
+        const auto& a = activity[static_cast<std::size_t>(inc.pre)];
+        for (std::int64_t b = 0; b < count; ++b)
+          std::copy_n(a.begin() + b * pre_size, pre_size, input.begin() + b * k + inc.offset);
+      }
     }
     acc.assign(static_cast<std::size_t>(count * n), 0);
     const hw::MatmulShape shape{count, k, n};
