@@ -166,7 +166,7 @@ void integrate_sample(const Stage& s, const Network& net, const Activity& activi
       const bool plane_units = std::is_same_v<T, std::int64_t> && inc.plane_bit >= 0;
       for_each_target(net, proj, j, [&](std::int64_t i, float w) {
         if constexpr (std::is_same_v<T, std::int64_t>)
-          potential[static_cast<std::size_t>(i)] += plane_units ? to_units(w, net.weights) << inc.plane_bit : to_units(w, net.weights);
+          potential[static_cast<std::size_t>(i)] += to_units(w, net.weights) * (std::int64_t{1} << (plane_units ? inc.plane_bit : 0));
         else
           potential[static_cast<std::size_t>(i)] += static_cast<double>(w);
         ++events;
@@ -371,26 +371,19 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
       const auto row_scale = [&](const Projection& proj) {
         return s.pixel_input && !net.weights.is_float ? 1.0 : static_cast<double>(proj.weight_scale);
       };
-      if (all_dense && s.pixel_input) {
-        const Projection& proj = net.projections[static_cast<std::size_t>(plane_zero(s).projection)];
-        const auto& w = std::get<DenseConnector>(proj.connector).weights;
-        k = w.rows();
+      if (all_dense) {
+        // Stacked inputs; a pixel stage stacks only plane 0's kernel (one row per pixel).
+        const std::vector<Incoming> stacked = s.pixel_input ? std::vector<Incoming>{plane_zero(s)} : s.inputs;
+        k = s.pixel_input ? net.populations[static_cast<std::size_t>(stacked[0].pre)].size() : offset;
         cols = n;
         rows.assign(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(n), 0.0));
-        for (Eigen::Index j = 0; j < w.rows(); ++j)
-          for (Eigen::Index i = 0; i < w.cols(); ++i)
-            rows[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)] = static_cast<double>(w(j, i)) * row_scale(proj);
-        s.shape.per_sample = {1, k, n};
-      } else if (all_dense) {
-        k = offset;
-        cols = n;
-        rows.assign(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(n), 0.0));
-        for (const auto& inc : s.inputs) {
+        for (const auto& inc : stacked) {
           const Projection& proj = net.projections[static_cast<std::size_t>(inc.projection)];
           const auto& w = std::get<DenseConnector>(proj.connector).weights;
+          const std::int64_t first = s.pixel_input ? 0 : inc.offset;
           for (Eigen::Index j = 0; j < w.rows(); ++j)
             for (Eigen::Index i = 0; i < w.cols(); ++i)
-              rows[static_cast<std::size_t>(inc.offset + j)][static_cast<std::size_t>(i)] = static_cast<double>(w(j, i)) * proj.weight_scale;
+              rows[static_cast<std::size_t>(first + j)][static_cast<std::size_t>(i)] = static_cast<double>(w(j, i)) * row_scale(proj);
         }
         s.shape.per_sample = {1, k, n};
       } else {
