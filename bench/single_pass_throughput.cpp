@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
 
   // ---- dense:100,100, threshold input ---------------------------------------------------------
   const std::filesystem::path sharpened =
-      std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data/sharpened_mnist_dense100_100_binary.h5";
+      grindstone::source_dir() / "tests/data/sharpened_mnist_dense100_100_binary.h5";
   const bool have_sharpened = std::filesystem::exists(sharpened);
   const ann::Model model = have_sharpened ? keras::load_model(sharpened) : random_dense_100_100(42);
   const char* weights_kind = have_sharpened ? "sharpened tests/data/sharpened_mnist_dense100_100_binary.h5" : "random weights";

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/paths.hpp"
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "common/random.hpp"
@@ -438,7 +439,7 @@ TEST_CASE("single-pass = float eval, class for class, on the trainer's sharpened
   // commands. Float weights: exact; Q4.8: the dense-tile path equals the event-driven path.
   const auto shared = grindstone::testing::require_shared("single-pass vs eval on tests/data networks (MNIST)");
   if (!shared) return;
-  const std::filesystem::path data_dir = std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data";
+  const std::filesystem::path data_dir = grindstone::source_dir() / "tests/data";
   // The whole test set (issue 4's exactness check; the one full-size e2e test), 100 under ASan.
   const std::int64_t n = quick() ? 100 : 0;
   const auto data = datasets::load("mnist", datasets::Split::Test, {}, n);

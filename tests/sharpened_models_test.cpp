@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/paths.hpp"
 #include "converter/ann/inference.hpp"
 #include "converter/keras/import.hpp"
 #include "converter/passes/pipeline.hpp"
@@ -32,7 +33,7 @@ struct Shipped {
 TEST_CASE("models/sharpened: every shipped network meets its target on the 10,000 MNIST test images") {
   const auto shared = testing::require_shared("shipped sharpened models (MNIST test set)");
   if (!shared) return;
-  const std::filesystem::path dir = std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "models/sharpened";
+  const std::filesystem::path dir = grindstone::source_dir() / "models/sharpened";
   // Under the sanitizers only a slice is evaluated, so the check there is that the files load and
   // classify well; the targets themselves are checked on the full set.
   const std::int64_t n = quick() ? 300 : 0;
@@ -52,7 +53,7 @@ TEST_CASE("models/sharpened: every shipped network meets its target on the 10,00
 TEST_CASE("models/sharpened: the conv network as spikes (single-pass, bit-plane input) = float eval") {
   const auto shared = testing::require_shared("shipped conv network as spikes (MNIST test set)");
   if (!shared) return;
-  const auto model = keras::load_model(std::filesystem::path(GRINDSTONE_SOURCE_DIR) /
+  const auto model = keras::load_model(grindstone::source_dir() /
                                        "models/sharpened/mnist_conv32x5_64x5_500_real.h5");
   const auto data = datasets::load("mnist", datasets::Split::Test, {}, quick() ? 40 : 2000);
   passes::ConvertOptions options;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/paths.hpp"
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "datasets/dataset.hpp"
@@ -277,7 +278,7 @@ TEST_CASE("spinnaker1: the trainer's sharpened networks (dense and conv) — equ
   auto shared = require_shared("spinnaker1 on tests/data networks");
   if (!shared) return;
   grindstone::testing::TempDir tmp("s1data");
-  const std::filesystem::path data_dir = std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data";
+  const std::filesystem::path data_dir = grindstone::source_dir() / "tests/data";
   struct Case {
     const char* file;
     std::int64_t limit;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/paths.hpp"
 #include "common/error.hpp"
 #include "converter/keras/import.hpp"
 #include "converter/passes/pipeline.hpp"
@@ -147,7 +148,7 @@ TEST_CASE("hybrid and ANN-mode runs give the single-pass engine's classes on the
   if (!shared) return;
   const auto data = mnist(*shared, quick() ? 12 : 60);
   const ann::Model model =
-      keras::load_model(std::filesystem::path(GRINDSTONE_SOURCE_DIR) / "tests/data/sharpened_mnist_cnn32x3_64x3_real.h5");
+      keras::load_model(grindstone::source_dir() / "tests/data/sharpened_mnist_cnn32x3_64x3_real.h5");
   passes::ConvertOptions convert;
   convert.weights = passes::parse_weight_format("Q4.8");
   const snn::Network net = passes::convert_single_pass(model, convert).network;
@@ -232,7 +233,7 @@ TEST_CASE("bit-plane input: the shipped 99 % conv network runs on SpiNNaker 2 wi
   auto shared = require_shared("spinnaker2 bit-plane conv network");
   if (!shared) return;
   const auto data = mnist(*shared, quick() ? 4 : 40);
-  const ann::Model model = keras::load_model(std::filesystem::path(GRINDSTONE_SOURCE_DIR) /
+  const ann::Model model = keras::load_model(grindstone::source_dir() /
                                              "models/sharpened/mnist_conv32x5_64x5_500_real.h5");
   passes::ConvertOptions convert;
   convert.weights = passes::parse_weight_format("Q4.8");
