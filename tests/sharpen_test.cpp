@@ -37,7 +37,14 @@ TEST_CASE("sharpen --arch: trains, sharpens fully, saves a file that eval reload
   CHECK(report["history"].size() == report["epochs"]);
   CHECK(report["accuracy_binary"].get<double>() > 0.6);
   CHECK(std::filesystem::exists(out));
-  CHECK(r.err.find("epoch   1/20") != std::string::npos);
+  // Each epoch line shows the planned epochs and an ETA.
+  CHECK(r.err.find("epoch   1/9 ") != std::string::npos);
+  CHECK(r.err.find("ETA") != std::string::npos);
+  // Unset flags come from the auto rule; the last 10 % of the training images select the epoch.
+  CHECK(report["recipe"] == "dense-binary");
+  CHECK(report["validation_samples"] == std::stoi(limit) / 10);
+  CHECK(report["train_samples"] == std::stoi(limit) - std::stoi(limit) / 10);
+  CHECK(report["history"][report["selected_epoch"].get<int>() - 1]["fully_sharpened"] == true);
 
   const auto ev = run_cli("eval " + quoted(out) + " --input binary --limit 1000 --json");
   INFO(ev.err);
@@ -78,7 +85,9 @@ TEST_CASE("sharpen: bad usage exits with code 2 and one line naming the option")
                         Case{"--arch lstm:4 --out " + out, "lstm"},
                         Case{"--arch dense:10 --from m.h5 --out " + out, "exactly one"},
                         Case{"--arch dense:10 --key-width 5 --limit 10 --test-limit 10 --out " + out, "--key-width"},
-                        Case{"--from /nonexistent/model.h5 --out " + out, "model.h5"}}) {
+                        Case{"--from /nonexistent/model.h5 --out " + out, "model.h5"},
+                        Case{"--arch dense:10 --recipe fast --out " + out, "--recipe"},
+                        Case{"--arch dense:10 --validation-split 1.5 --out " + out, "--validation-split"}}) {
     const auto r = run_cli("sharpen " + c.args);
     INFO(c.args << " -> " << r.err);
     CHECK(r.exit_code == 2);

@@ -23,6 +23,9 @@ class Sharpener {
   bool stop_requested() const { return stop_; }
   const std::vector<double>& sharpness() const { return sharpness_; }
   virtual std::string describe() const = 0;
+  /// Epochs the schedule needs until it stops (after on_train_begin), for an ETA; −1 when it
+  /// depends on the loss (adaptive).
+  virtual int planned_epochs() const { return -1; }
 
  protected:
   /// layer_utils.set_model_sharpness: bottom-up, the first int(value/portion) layers get 1, the
@@ -42,6 +45,7 @@ class SimpleSharpener final : public Sharpener {
   void on_train_begin(int layers) override;
   void on_epoch_end(int epoch, double loss) override;
   std::string describe() const override;
+  int planned_epochs() const override { return start_epoch_ + total_steps_ + 1; }
 
  private:
   int start_epoch_, steps_, total_steps_ = 0, taken_steps_ = 0;
@@ -60,6 +64,8 @@ class ScheduledSharpener final : public Sharpener {
   void on_batch_end(int batch) override;
   void on_epoch_end(int epoch, double loss) override;
   std::string describe() const override;
+  /// Layer i is forced to 1 during epoch stop_i + 1; the stop comes at that epoch's end.
+  int planned_epochs() const override { return schedule_.empty() ? -1 : schedule_.back().second + 2; }
 
  private:
   std::vector<std::pair<int, int>> schedule_;

@@ -147,6 +147,37 @@ TEST_CASE("AdaptiveSharpener: overshoot wait flag and snap to 1 within 0.001") {
   CHECK(s.stop_requested());
 }
 
+TEST_CASE("AdaptiveSharpener uniform mode: pause on degradation, resume after patience, stop in the same epoch") {
+  // Trace of whetstone/callbacks.py AdaptiveSharpener(bottom_up=False) computed by hand.
+  AdaptiveConfig config;
+  config.min_init_epochs = 1;
+  config.patience = 0;
+  config.rate = 0.5;
+  config.cz_rate = 0.25;
+  config.critical = 0.5;
+  AdaptiveSharpener s(config, /*bottom_up=*/false);
+  s.on_train_begin(2);
+  run_epoch(s, 0, 2, 1.0);  // improved against 1e6: reference 1.0; 2 batches per epoch
+  CHECK_FALSE(s.sharpening());
+  run_epoch(s, 1, 2, 1.0);  // unchanged: 1 epoch without improvement > 0 → start
+  CHECK(s.sharpening());
+  check_sharpness(s, {0, 0});
+  run_epoch(s, 2, 2, 1.0);  // +0.5/2 per batch on every layer
+  check_sharpness(s, {0.5, 0.5});
+  CHECK(s.sharpening());
+  run_epoch(s, 3, 2, 1.2);  // critical zone: +0.25/2 per batch; +20 % loss → pause, reference 1.2
+  check_sharpness(s, {0.75, 0.75});
+  CHECK_FALSE(s.sharpening());
+  CHECK(s.reference_loss() == 1.2);
+  run_epoch(s, 4, 2, 1.2);  // paused epoch; patience 0 exceeded → resume
+  check_sharpness(s, {0.75, 0.75});
+  CHECK(s.sharpening());
+  CHECK_FALSE(s.stop_requested());
+  run_epoch(s, 5, 2, 1.2);  // reaches 1.0 during the batches: the base class stops at this epoch's end
+  check_sharpness(s, {1, 1});
+  CHECK(s.stop_requested());
+}
+
 TEST_CASE("key_generator: entries per class, disjoint codes, seeded") {
   const ann::Matrix k = generate_key(10, 100, true, 42);
   CHECK(k.rows() == 10);

@@ -2,6 +2,7 @@
 // file's round trip through the importer.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -218,4 +219,54 @@ TEST_CASE("saved .h5 reloads through the importer with the same accuracy") {
   MESSAGE("binary accuracy " << result.accuracy_binary << ", reloaded " << ev.accuracy);
   CHECK(ev.accuracy == doctest::Approx(result.accuracy_binary).epsilon(0.005));
   CHECK(result.accuracy_binary > 0.2);  // a trained network, not chance (0.1)
+}
+
+TEST_CASE("validation selects the kept epoch; the test set is only reported") {
+  const auto data = load_mnist(3000, 500, datasets::InputEncoding::Real);
+  if (!data) return;
+  const Batch train_x = data->train_x.topRows(2500), val_x = data->train_x.bottomRows(500);
+  const std::vector<int> train_y(data->train_y.begin(), data->train_y.begin() + 2500),
+      val_y(data->train_y.begin() + 2500, data->train_y.end());
+  BuildOptions options;
+  options.seed = 5;
+  TrainConfig config;
+  config.seed = 5;
+  config.progress = false;
+  SUBCASE("fully sharpened: the best of the fully sharpened epochs") {
+    Network net = build_from_spec("dense:32", options);
+    SimpleSharpener sharpener(/*start_epoch=*/1, /*steps=*/2);  // sharp after epoch 4, stop after 5
+    config.max_epochs = 10;
+    const auto result = train(net, sharpener, train_x, train_y, val_x, val_y, data->test_x, data->test_y, config);
+    REQUIRE(result.fully_sharpened);
+    CHECK(result.epochs == 6);
+    const auto& selected = result.history.at(static_cast<std::size_t>(result.selected_epoch));
+    CHECK(selected.fully_sharpened);
+    double best = 0.0;
+    for (const auto& r : result.history) {
+      if (r.fully_sharpened) best = std::max(best, r.validation_accuracy_binary);
+      CHECK(r.test_accuracy_binary == -1.0);  // the test set is not looked at per epoch
+    }
+    CHECK(result.validation_accuracy == best);
+    CHECK(accuracy(net, val_x, val_y) == result.validation_accuracy);
+    CHECK(result.accuracy_binary == accuracy(net, data->test_x, data->test_y));
+    CHECK(result.validation_accuracy_float > 0.5);
+  }
+  SUBCASE("guard stops first: the best epoch at sharpness 1, weights restored") {
+    Network net = build_from_spec("dense:32", options);
+    SimpleSharpener sharpener(/*start_epoch=*/1, /*steps=*/20);
+    config.max_epochs = 6;
+    const auto result = train(net, sharpener, train_x, train_y, val_x, val_y, data->test_x, data->test_y, config);
+    CHECK_FALSE(result.fully_sharpened);
+    double best = -1.0;
+    int best_epoch = -1;
+    for (const auto& r : result.history)
+      if (r.validation_accuracy_binary >= best) {
+        best = r.validation_accuracy_binary;
+        best_epoch = r.epoch;
+      }
+    CHECK(result.selected_epoch == best_epoch);
+    CHECK(result.validation_accuracy == best);
+    // The network holds the selected epoch's weights (at sharpness 1), not the last epoch's.
+    CHECK(accuracy(net, val_x, val_y) == result.validation_accuracy);
+  }
 }
