@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -110,7 +111,8 @@ void run_compare(const CompareOptions& opt) {
   const auto ann_eval = ann::evaluate(model, test, datasets::InputEncoding::Real, opt.common.threads);
   passes::RateConversionOptions rate_conversion;
   rate_conversion.threads = opt.common.threads;
-  const auto converted = passes::convert_for_rate(model, training, rate_conversion);
+  const auto converted =
+      passes::convert_for_rate(model, training, rate_conversion, opt.common.verbose ? &std::cerr : nullptr);
   snn::RateEngine rate_engine(converted.network, opt.model, converted.engine_config());
   snn::RateOptions rate_options;
   rate_options.timesteps = ts.back();

@@ -273,6 +273,10 @@ SnnState lower_activations(const ann::Model& model) {
   state.network.output = lowerer.current;
   state.network.populations[static_cast<std::size_t>(lowerer.current)].role = snn::PopulationRole::Output;
   state.network.input = snn::InputEncoding::Threshold;
+  // A complete network at every step (the Pipeline validates after each pass): spike count over
+  // the output until decode_output applies a Softmax_Decode key.
+  state.network.decode.kind = snn::Decode::Kind::SpikeCount;
+  state.network.decode.classes = static_cast<int>(state.network.populations[static_cast<std::size_t>(lowerer.current)].size());
   return state;
 }
 

@@ -17,7 +17,8 @@ std::optional<float> sharpened_threshold(const ann::Activation& activation);
 /// HWC layout; a trailing Softmax_Decode goes to `decode_key`. The last population is the
 /// Output. A Dense/Conv2D → MaxPooling2D → step order is accepted (max and the step commute).
 /// Refuses with InputError naming THE FIRST unsharpened layer (e.g. a ReLU), and any layer
-/// kind a binary network cannot express (AveragePooling2D, Softmax, …).
+/// kind a binary network cannot express (AveragePooling2D, Softmax, …). The network decodes by
+/// spike count over the output until decode_output applies the key.
 SnnState lower_activations(const ann::Model& model);
 
 /// MaxPooling2D on binary spikes = OR: appends a population of `shape` fed from `pre` through

@@ -1,11 +1,13 @@
 #include "converter/passes/pipeline.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/error.hpp"
 #include "common/sha256.hpp"
 #include "converter/passes/ann_passes.hpp"
 #include "converter/passes/lower.hpp"
+#include "converter/passes/pass_report.hpp"
 #include "converter/passes/snn_passes.hpp"
 
 namespace grindstone::passes {
@@ -53,36 +55,59 @@ std::vector<std::string> Pipeline::names() const {
   return out;
 }
 
+namespace {
+
+/// Runs `validate`; an error it throws is rethrown (same type) naming the pass that left the IR
+/// invalid, since validation after every pass is what tells which pass broke it.
+template <class Validate>
+void validated_after(const std::string& pass, const char* ir, Validate&& validate) {
+  try {
+    validate();
+  } catch (const InputError& e) {
+    throw InputError("pass '" + pass + "' produced an invalid " + ir + ": " + e.what());
+  }
+}
+
+}  // namespace
+
 SnnState Pipeline::run(ann::Model model, std::ostream* log) const {
   if (!lowering_) throw InternalError("Pipeline::run: no lowering");
+  const std::string file = model.source.path.empty() ? model.name : model.source.path;
+  model.validate();
   std::vector<std::string> applied;
-  auto note = [&](const std::string& name) {
-    applied.push_back(name);
-    if (log) *log << "pass " << name << '\n';
-  };
   for (const auto& pass : ann_passes_) {
-    note(pass.name);
-    pass.run(model);
+    applied.push_back(pass.name);
+    const auto before = log ? summarise(model) : AnnSummary{};
+    const int changed = pass.run(model);
+    validated_after(pass.name, "model", [&] { model.validate(); });
+    if (log) *log << "pass " << pass.name << ": " << describe_change(before, summarise(model), changed) << '\n';
   }
-  note(lowering_->name);
+  applied.push_back(lowering_->name);
   SnnState state = lowering_->run(model);
-  for (const auto& sub : state.lowerings_applied)
-    if (std::find(applied.begin(), applied.end(), sub) == applied.end()) note(sub);
+  validated_after(lowering_->name, "network", [&] { snn::validate(state.network, file); });
+  if (log) *log << "pass " << lowering_->name << ": " << describe_lowering(summarise(model), summarise(state.network)) << '\n';
+  for (const auto& sub : state.lowerings_applied) {
+    if (std::find(applied.begin(), applied.end(), sub) != applied.end()) continue;
+    applied.push_back(sub);
+    if (log) *log << "pass " << sub << ": applied within " << lowering_->name << '\n';
+  }
   for (const auto& pass : snn_passes_) {
-    note(pass.name);
+    applied.push_back(pass.name);
+    const auto before = log ? summarise(state.network) : SnnSummary{};
     pass.run(state);
+    validated_after(pass.name, "network", [&] { snn::validate(state.network, file); });
+    if (log) *log << "pass " << pass.name << ": " << describe_change(before, summarise(state.network)) << '\n';
   }
   state.network.provenance.passes = applied;
-  snn::validate(state.network, model.source.path.empty() ? model.name : model.source.path);
   return state;
 }
 
 Pipeline single_pass_pipeline(const ConvertOptions& options) {
   Pipeline p;
-  p.add(AnnPass{"drop_identities", [](ann::Model& m) { drop_identities(m); }});
-  p.add(AnnPass{"fold_batch_norm", [](ann::Model& m) { fold_batch_norm(m); }});
-  p.add(AnnPass{"canonicalise_flatten", [](ann::Model& m) { canonicalise_flatten(m); }});
-  p.add(AnnPass{"fold_average_pool", [](ann::Model& m) { fold_average_pool(m); }});
+  p.add(AnnPass{"drop_identities", drop_identities});
+  p.add(AnnPass{"fold_batch_norm", fold_batch_norm});
+  p.add(AnnPass{"canonicalise_flatten", canonicalise_flatten});
+  p.add(AnnPass{"fold_average_pool", fold_average_pool});
   p.lower_with(Lowering{"lower_activations", [](const ann::Model& m) { return lower_activations(m); }});
   p.add(SnnPass{"encode_input", [enc = options.input](SnnState& s) { encode_input(s, enc); }});
   p.add(SnnPass{"bias_neurons", [mode = options.bias](SnnState& s) { bias_neurons(s, mode); }});
@@ -98,14 +123,17 @@ ConversionResult convert_single_pass(const ann::Model& model, const ConvertOptio
   result.network = std::move(state.network);
   result.clipped = std::move(state.clipped);
   result.clipped_thresholds = state.clipped_thresholds;
-  auto& prov = result.network.provenance;
+  record_source(result.network.provenance, model);
+  return result;
+}
+
+void record_source(snn::Provenance& provenance, const ann::Model& model) {
   const std::filesystem::path source(model.source.path);
-  prov.source_file = source.filename().string();
+  provenance.source_file = source.filename().string();
   std::error_code ec;
   if (!model.source.path.empty() && std::filesystem::is_regular_file(source, ec))
-    prov.source_sha256 = sha256_file_hex(source);
-  prov.grindstone_version = grindstone_version();
-  return result;
+    provenance.source_sha256 = sha256_file_hex(source);
+  provenance.grindstone_version = grindstone_version();
 }
 
 NetworkCounts count(const snn::Network& network) {

@@ -7,8 +7,9 @@
 //              ──[snn passes: encode_input, bias_neurons, decode_output, temporal_groups,
 //                 quantise]──▶ snn::Network
 //
-// Every pass is a plain function with its own unit test (passes_test.cpp); the Pipeline only
-// runs them in order and records their names in Provenance::passes.
+// Every pass is a plain function with its own unit test (passes_test.cpp); the Pipeline runs
+// them in order, validates the IR after each one (naming the pass that broke it), reports what
+// each changed (pass_report.hpp) and records their names in Provenance::passes.
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
@@ -67,7 +68,7 @@ struct SnnState {
 
 struct AnnPass {
   std::string name;
-  std::function<void(ann::Model&)> run;
+  std::function<int(ann::Model&)> run;  ///< returns the number of layers it changed
 };
 struct Lowering {
   std::string name;
@@ -84,9 +85,12 @@ class Pipeline {
   Pipeline& lower_with(Lowering lowering);
   Pipeline& add(SnnPass pass);
 
-  /// Runs every pass in order; prints "pass <name>" lines to `log` when given (--verbose).
+  /// Runs every pass in order. Validates the model before the first pass and the IR after
+  /// every pass (ann::Model::validate, snn::validate); a failure throws the validator's error
+  /// type (InputError) prefixed "pass '<name>' produced an invalid model|network: ". With
+  /// `log` (--verbose), prints "pass <name>: <what changed>" per pass (pass_report.hpp).
   /// The returned state's network carries the pass names in provenance.passes (sub-lowerings
-  /// that applied are listed right after the lowering). Validates the final network.
+  /// that applied are listed right after the lowering).
   SnnState run(ann::Model model, std::ostream* log = nullptr) const;
 
   std::vector<std::string> names() const;
@@ -126,5 +130,9 @@ NetworkCounts count(const snn::Network& network);
 
 /// "grindstone 0.1" — recorded in provenance.
 std::string grindstone_version();
+
+/// Records where `model` came from in `provenance`: its file name, the file's SHA-256 when it
+/// exists, and grindstone_version(). Passes are recorded by Pipeline::run.
+void record_source(snn::Provenance& provenance, const ann::Model& model);
 
 }  // namespace grindstone::passes

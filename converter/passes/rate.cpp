@@ -35,21 +35,17 @@ struct WeightedLayer {
   std::vector<int> pools_after;  // pooling layers following the activation
 };
 
-}  // namespace
 
-RateConversion convert_for_rate(const ann::Model& original, const datasets::Dataset& training,
-                                const RateConversionOptions& options, std::ostream* log) {
-  ann::Model model = original;
-  std::vector<std::string> passes_applied{"drop_identities", "fold_batch_norm", "canonicalise_flatten"};
-  drop_identities(model);
-  fold_batch_norm(model);
-  canonicalise_flatten(model);
-  model.validate();
-  const std::string file = model.source.path.empty() ? model.name : model.source.path;
-  auto ctx = [&](const ann::Layer& l) { return file + ": layer '" + l.name + "'"; };
+std::string file_of(const ann::Model& model) { return model.source.path.empty() ? model.name : model.source.path; }
 
-  // 1. Group the chain into weighted layers with their activation and following pools.
-  RateConversion result;
+std::string layer_context(const ann::Model& model, const ann::Layer& l) { return file_of(model) + ": layer '" + l.name + "'"; }
+
+/// The chain as weighted layers with their activation and following pools; InputError naming
+/// the layer for anything rate coding cannot express. Notes approximations in `notes`.
+std::vector<WeightedLayer> group_weighted_layers(const ann::Model& model, const RateConversionOptions& options,
+                                                 std::vector<std::string>& notes) {
+  const std::string file = file_of(model);
+  auto ctx = [&](const ann::Layer& l) { return layer_context(model, l); };
   std::vector<WeightedLayer> groups;
   int previous = -1;
   for (int i = 0; i < static_cast<int>(model.layers.size()); ++i) {
@@ -81,9 +77,8 @@ RateConversion convert_for_rate(const ann::Model& original, const datasets::Data
     } else if (l.is<ann::Pool2D>()) {
       require_input(g.activation >= 0, ctx(l), "pooling before the activation is not supported by rate conversion");
       if (l.as<ann::Pool2D>().kind == ann::PoolKind::Max && !options.spiking_max_pool &&
-          std::find(result.notes.begin(), result.notes.end(), "max pooling approximated by average pooling") ==
-              result.notes.end())
-        result.notes.emplace_back("max pooling approximated by average pooling");
+          std::find(notes.begin(), notes.end(), "max pooling approximated by average pooling") == notes.end())
+        notes.emplace_back("max pooling approximated by average pooling");
       g.pools_after.push_back(i);
     } else {
       throw InputError(ctx(l) + ": layer kind '" + l.keras_class + "' is not supported by rate conversion");
@@ -94,8 +89,12 @@ RateConversion convert_for_rate(const ann::Model& original, const datasets::Data
     require_input(groups[g].activation >= 0, ctx(model.layers[static_cast<std::size_t>(groups[g].linear)]),
                   "hidden layer without a ReLU activation cannot be rate coded");
   require_input(groups.back().pools_after.empty(), file, "output: pooling after the last layer is not supported");
+  return groups;
+}
 
-  // 2. λ per weighted layer from the float model on a training subset.
+/// λ per weighted layer from the float model on a training subset.
+std::vector<double> layer_lambdas(const ann::Model& model, const std::vector<WeightedLayer>& groups,
+                                  const datasets::Dataset& training, const RateConversionOptions& options) {
   const std::int64_t available = training.size();
   require_input(available > 0, "normalisation data", "no training images");
   require_input(training.pixels_per_image() == model.input_shape().size(), "normalisation data",
@@ -124,9 +123,16 @@ RateConversion convert_for_rate(const ann::Model& original, const datasets::Data
     const double l = percentile_of(nonzero, options.percentile);
     lambda.push_back(l > 0.0 ? l : 1.0);
   }
+  return lambda;
+}
 
-  // 3. Emit the network.
-  snn::Network& net = result.network;
+/// The rate network of `groups` normalised by `lambda`; fills result's layers, λs and max-pool
+/// projections (not its network: the network is returned).
+snn::Network emit_rate_network(const ann::Model& model, const std::vector<WeightedLayer>& groups,
+                               const std::vector<double>& lambda, const RateConversionOptions& options,
+                               RateConversion& result, std::ostream* log) {
+  auto ctx = [&](const ann::Layer& l) { return layer_context(model, l); };
+  snn::Network net;
   snn::Population input;
   input.name = "input";
   input.role = snn::PopulationRole::Input;
@@ -212,14 +218,27 @@ RateConversion convert_for_rate(const ann::Model& original, const datasets::Data
   net.decode.kind = snn::Decode::Kind::SpikeCount;
   net.decode.classes = static_cast<int>(net.populations[static_cast<std::size_t>(current)].size());
   net.decode.tie_break_by_potential = true;
-  passes_applied.emplace_back("normalise_rate");
-  net.provenance.passes = passes_applied;
-  net.provenance.source_file = std::filesystem::path(original.source.path).filename().string();
-  std::error_code ec;
-  if (!original.source.path.empty() && std::filesystem::is_regular_file(original.source.path, ec))
-    net.provenance.source_sha256 = sha256_file_hex(original.source.path);
-  net.provenance.grindstone_version = grindstone_version();
-  snn::validate(net, file);
+  return net;
+}
+
+}  // namespace
+
+RateConversion convert_for_rate(const ann::Model& model, const datasets::Dataset& training,
+                                const RateConversionOptions& options, std::ostream* log) {
+  RateConversion result;
+  Pipeline pipeline;
+  pipeline.add(AnnPass{"drop_identities", drop_identities});
+  pipeline.add(AnnPass{"fold_batch_norm", fold_batch_norm});
+  pipeline.add(AnnPass{"canonicalise_flatten", canonicalise_flatten});
+  pipeline.lower_with(Lowering{"normalise_rate", [&](const ann::Model& m) {
+                                 const auto groups = group_weighted_layers(m, options, result.notes);
+                                 const auto lambdas = layer_lambdas(m, groups, training, options);
+                                 SnnState state;
+                                 state.network = emit_rate_network(m, groups, lambdas, options, result, log);
+                                 return state;
+                               }});
+  result.network = pipeline.run(model, log).network;
+  record_source(result.network.provenance, model);
   return result;
 }
 
