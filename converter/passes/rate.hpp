@@ -6,9 +6,10 @@
 // Normalisation (Rueckauer et al. 2017; SNN Toolbox conversion/utils.py): for each weighted
 // layer l, λ_l = the `percentile`-th percentile (default 99.9, numpy's linear interpolation) of
 // the layer's non-zero post-activation values over a subset of training images (pixel/255);
-// W_l ← W_l·λ_{l−1}/λ_l, b_l ← b_l/λ_l, λ_input = 1; a final softmax layer uses λ = 1 (as the
-// toolbox does). A final linear/softmax layer is decoded by SpikeCount with ties broken by
-// membrane potential (Decode::tie_break_by_potential).
+// W_l ← W_l·λ_{l−1}/λ_l, b_l ← b_l/λ_l, λ_input = 1; a final softmax layer is normalised by the
+// same percentile of its logits (its pre-softmax values), not λ = 1 as in the toolbox: with λ = 1
+// the outputs of a network with logits above 1 saturate and tie. A final linear/softmax layer is
+// decoded by SpikeCount with ties broken by membrane potential (Decode::tie_break_by_potential).
 //
 // Pooling: AveragePooling2D → integrate-and-fire neurons with PoolConnector weight 1/window
 // (λ unchanged: averaging rates cannot exceed their maximum). MaxPooling2D → a spiking max-pool
