@@ -65,7 +65,7 @@ struct RateEngine::Impl {
       ++counts[static_cast<std::size_t>(j)];
       ws.fired_now[static_cast<std::size_t>(j)] = 1;
     }
-    const WindowGeometry& g = mp.geometry;
+    const WindowGeometry g = mp.geometry;  // a local copy: fired.push_back cannot alias it
     const std::int64_t channels = g.out_channels;
     for (std::int64_t y = 0; y < g.y.out; ++y)
       for (std::int64_t x = 0; x < g.x.out; ++x)

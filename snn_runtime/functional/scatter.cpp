@@ -202,14 +202,14 @@ void ScatterProjection::deliver_impl(std::int64_t j, const std::vector<T>& weigh
       add_run(acc, weights.data() + j * post_size_, post_size_);
       return;
     case Kind::Conv: {
-      const std::int64_t channels = geom_.in_channels, pixel = j / channels, ch = j % channels;
+      // Loop-invariant strides in registers: the run adds are calls (target_clones).
+      const std::int64_t channels = geom_.in_channels, cout = geom_.out_channels, pixel = j / channels, ch = j % channels;
+      const std::int64_t tap_stride = channels * cout;
+      const T* column = weights.data() + ch * cout;
+      const std::int32_t* targets = pixel_targets_.data();
       const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
-      for (auto e = begin; e < end; e += 2) {
-        const std::int64_t kernel_pos = pixel_targets_[static_cast<std::size_t>(e)];
-        const std::int64_t post_pixel = pixel_targets_[static_cast<std::size_t>(e) + 1];
-        const std::int64_t cout = geom_.out_channels;
-        add_run(acc + post_pixel * cout, weights.data() + (kernel_pos * channels + ch) * cout, cout);
-      }
+      for (auto e = begin; e < end; e += 2)
+        add_run(acc + std::int64_t{targets[e + 1]} * cout, column + std::int64_t{targets[e]} * tap_stride, cout);
       return;
     }
     case Kind::Pool: {
@@ -242,14 +242,14 @@ void ScatterProjection::deliver_scaled_impl(std::int64_t j, T amplitude, const s
       add_scaled_run(acc, weights.data() + j * post_size_, amplitude, post_size_);
       return;
     case Kind::Conv: {
-      const std::int64_t channels = geom_.in_channels, pixel = j / channels, ch = j % channels;
+      // Loop-invariant strides in registers: the run adds are calls (target_clones).
+      const std::int64_t channels = geom_.in_channels, cout = geom_.out_channels, pixel = j / channels, ch = j % channels;
+      const std::int64_t tap_stride = channels * cout;
+      const T* column = weights.data() + ch * cout;
+      const std::int32_t* targets = pixel_targets_.data();
       const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
-      for (auto e = begin; e < end; e += 2) {
-        const std::int64_t kernel_pos = pixel_targets_[static_cast<std::size_t>(e)];
-        const std::int64_t post_pixel = pixel_targets_[static_cast<std::size_t>(e) + 1];
-        const std::int64_t cout = geom_.out_channels;
-        add_scaled_run(acc + post_pixel * cout, weights.data() + (kernel_pos * channels + ch) * cout, amplitude, cout);
-      }
+      for (auto e = begin; e < end; e += 2)
+        add_scaled_run(acc + std::int64_t{targets[e + 1]} * cout, column + std::int64_t{targets[e]} * tap_stride, amplitude, cout);
       return;
     }
     case Kind::Pool: {

@@ -20,9 +20,9 @@ std::int64_t integer_multiplier(float scale, std::int64_t M) {
   return m >= 1 && std::abs(v - static_cast<double>(m)) <= 1e-4 * static_cast<double>(m) ? m : 0;
 }
 
-/// v·2^n when it is an integer.
+/// v·2^n when it is an integer (n ≤ 30, FixedPointFormat::parse; the product is exact).
 std::optional<std::int64_t> exact_units(double v, int fraction_bits) {
-  const double u = std::ldexp(v, fraction_bits);
+  const double u = v * static_cast<double>(std::int64_t{1} << fraction_bits);
   if (u != std::nearbyint(u) || std::abs(u) >= 9.0e15) return std::nullopt;
   return static_cast<std::int64_t>(u);
 }
@@ -67,6 +67,8 @@ WeightUnits integer_weight_units(const Network& network, const std::string& cont
   if (network.weights.is_float) throw InternalError(context + ": integer weight units asked of a float network");
   WeightUnits units;
   units.fraction_bits = network.weights.fixed.fraction_bits;
+  require_input(units.fraction_bits >= 0 && units.fraction_bits <= 30, context,
+                "weights: format " + format_name(network) + " has fraction bits outside 0..30");
   const auto n_pops = network.populations.size();
   units.population_multiplier.assign(n_pops, 1);
   units.projection_multiplier.assign(network.projections.size(), 0);
@@ -84,17 +86,18 @@ WeightUnits integer_weight_units(const Network& network, const std::string& cont
                   "weight_scale: " + std::to_string(pr.weight_scale) +
                       " is neither a positive integer nor k/255 (the sums of a fixed-point network must stay integers)");
     units.projection_multiplier[k] = m;
+    // The message is built only on failure: this runs once per stored weight.
     for_each_stored_weight(pr.connector, [&](float w) {
-      require_input(exact_units(w, units.fraction_bits).has_value(), where,
-                    "weights: " + std::to_string(w) + " is not a multiple of " + unit + " in a fixed-point (" +
-                        format_name(network) + ") network");
+      if (!exact_units(w, units.fraction_bits))
+        throw InputError(where + ": weights: " + std::to_string(w) + " is not a multiple of " + unit +
+                         " in a fixed-point (" + format_name(network) + ") network");
     });
   }
   for (const Population& pop : network.populations)
     for (float theta : pop.threshold)
-      require_input(exact_units(theta, units.fraction_bits).has_value(), context + ": population '" + pop.name + "'",
-                    "threshold: " + std::to_string(theta) + " is not a multiple of " + unit + " in a fixed-point (" +
-                        format_name(network) + ") network");
+      if (!exact_units(theta, units.fraction_bits))
+        throw InputError(context + ": population '" + pop.name + "': threshold: " + std::to_string(theta) +
+                         " is not a multiple of " + unit + " in a fixed-point (" + format_name(network) + ") network");
   return units;
 }
 

@@ -13,7 +13,6 @@
 // Scaling one population's sums and thresholds by the same factor never changes a spike, so all
 // engines take the same integer decisions.
 #include <array>
-#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,7 +26,7 @@ namespace grindstone::snn {
 /// that w is a multiple of 2^-n (integer_weight_units checked every weight of the network);
 /// inline because engines call it per synapse.
 inline std::int64_t weight_units(double w, int fraction_bits, std::int64_t multiplier) {
-  return static_cast<std::int64_t>(std::ldexp(w, fraction_bits)) * multiplier;
+  return static_cast<std::int64_t>(w * static_cast<double>(std::int64_t{1} << fraction_bits)) * multiplier;
 }
 
 /// The units of a fixed-point network (see the file comment); built by integer_weight_units().
