@@ -11,6 +11,7 @@
 #include "common/parallel.hpp"
 #include "common/random.hpp"
 #include "snn_runtime/functional/scatter.hpp"
+#include "snn_runtime/network/connector_geometry.hpp"
 #include "snn_runtime/network/decode.hpp"
 
 namespace grindstone::snn {
@@ -51,8 +52,7 @@ struct RateEngine::Impl {
   std::vector<int> max_pool_of;
   struct MaxPool {
     int projection = -1;
-    PoolConnector pool;
-    std::int64_t pre_h = 0, pre_w = 0, post_h = 0, post_w = 0, channels = 0;
+    WindowGeometry geometry;
   };
   std::vector<MaxPool> max_pools;
 
@@ -65,27 +65,22 @@ struct RateEngine::Impl {
       ++counts[static_cast<std::size_t>(j)];
       ws.fired_now[static_cast<std::size_t>(j)] = 1;
     }
-    const auto& p = mp.pool;
-    for (std::int64_t y = 0; y < mp.post_h; ++y)
-      for (std::int64_t x = 0; x < mp.post_w; ++x)
-        for (std::int64_t c = 0; c < mp.channels; ++c) {
+    const WindowGeometry g = mp.geometry;  // a local copy: fired.push_back cannot alias it
+    const std::int64_t channels = g.out_channels;
+    for (std::int64_t y = 0; y < g.y.out; ++y)
+      for (std::int64_t x = 0; x < g.x.out; ++x)
+        for (std::int64_t c = 0; c < channels; ++c) {
           std::int64_t best = -1;
           std::int32_t best_count = -1;
-          for (int i = 0; i < p.pool_h; ++i) {
-            const std::int64_t yy = y * p.stride_h - p.pad_top + i;
-            if (yy < 0 || yy >= mp.pre_h) continue;
-            for (int j = 0; j < p.pool_w; ++j) {
-              const std::int64_t xx = x * p.stride_w - p.pad_left + j;
-              if (xx < 0 || xx >= mp.pre_w) continue;
-              const std::int64_t k = (yy * mp.pre_w + xx) * mp.channels + c;
-              if (counts[static_cast<std::size_t>(k)] > best_count) {
-                best_count = counts[static_cast<std::size_t>(k)];
-                best = k;
-              }
+          g.for_each_input(y, x, [&](int, std::int64_t yy, std::int64_t xx) {
+            const std::int64_t k = (yy * g.x.in + xx) * channels + c;
+            if (counts[static_cast<std::size_t>(k)] > best_count) {
+              best_count = counts[static_cast<std::size_t>(k)];
+              best = k;
             }
-          }
+          });
           if (best >= 0 && ws.fired_now[static_cast<std::size_t>(best)])
-            fired.push_back(static_cast<std::int32_t>((y * mp.post_w + x) * mp.channels + c));
+            fired.push_back(static_cast<std::int32_t>((y * g.x.out + x) * channels + c));
         }
   }
 
@@ -105,7 +100,8 @@ struct RateEngine::Impl {
     ws.counts.assign(static_cast<std::size_t>(network.populations[static_cast<std::size_t>(network.output)].size()), 0);
     ws.pre_counts.resize(max_pools.size());
     for (std::size_t m = 0; m < max_pools.size(); ++m)
-      ws.pre_counts[m].assign(static_cast<std::size_t>(max_pools[m].pre_h * max_pools[m].pre_w * max_pools[m].channels), 0);
+      ws.pre_counts[m].assign(
+          static_cast<std::size_t>(max_pools[m].geometry.pre_pixels() * max_pools[m].geometry.in_channels), 0);
     ws.fired_now.assign(static_cast<std::size_t>(max_size), 0);
     return ws;
   }
@@ -241,7 +237,7 @@ RateEngine::RateEngine(Network network, const std::string& context, RateEngineCo
       require_input(theta > 0.0f, where, "threshold: " + std::to_string(theta) + " ≤ 0 (an IF neuron would fire forever)");
   }
   // Rate networks run with float sums whatever their stored format.
-  for (int k = 0; k < static_cast<int>(net.projections.size()); ++k) m.projections.emplace_back(net, k, 0, 0, context);
+  for (int k = 0; k < static_cast<int>(net.projections.size()); ++k) m.projections.emplace_back(net, k, nullptr);
   m.incoming.assign(n_pops, {});
   m.from_input.assign(m.projections.size(), false);
   for (int k = 0; k < static_cast<int>(m.projections.size()); ++k) {
@@ -264,7 +260,7 @@ RateEngine::RateEngine(Network network, const std::string& context, RateEngineCo
     require_input(in.rank() == 3 && out.rank() == 3 && in[2] == out[2], where + " '" + pr.name + "'",
                   "shape: pre " + in.to_string() + " and post " + out.to_string() + " are not images with equal channels");
     m.max_pool_of[post] = static_cast<int>(m.max_pools.size());
-    m.max_pools.push_back({k, *pool, in[0], in[1], out[0], out[1], in[2]});
+    m.max_pools.push_back({k, window_geometry(net.populations[static_cast<std::size_t>(pr.pre)], net.populations[post], *pool)});
   }
   Decode decode = net.decode;
   decode.tie_break_by_potential = true;  // rate outputs tie often early on; the potential says who is closest

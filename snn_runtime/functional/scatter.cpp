@@ -112,23 +112,12 @@ template <class T>
   return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
 }
 
-/// Output positions o in [0, out) whose window start o·stride − pad + offset equals `pos`.
-bool window_hit(std::int64_t pos, std::int64_t pad, std::int64_t offset, std::int64_t stride, std::int64_t out,
-                std::int64_t& o) {
-  const std::int64_t n = pos + pad - offset;
-  if (n < 0 || n % stride != 0) return false;
-  o = n / stride;
-  return o < out;
-}
-
 }  // namespace
 
-ScatterProjection::ScatterProjection(const Network& network, int projection_index, int fraction_bits,
-                                     std::int64_t integer_multiplier, const std::string& context) {
+ScatterProjection::ScatterProjection(const Network& network, int projection_index, const WeightUnits* units) {
   const Projection& proj = network.projections.at(static_cast<std::size_t>(projection_index));
   const Population& pre = network.populations.at(static_cast<std::size_t>(proj.pre));
   const Population& post = network.populations.at(static_cast<std::size_t>(proj.post));
-  const std::string where = context + ": projection '" + proj.name + "'";
   pre_ = proj.pre;
   post_ = proj.post;
   scale_ = static_cast<double>(proj.weight_scale);
@@ -147,61 +136,41 @@ ScatterProjection::ScatterProjection(const Network& network, int projection_inde
       }
   } else if (const auto* c = std::get_if<ConvConnector>(&proj.connector)) {
     kind_ = Kind::Conv;
-    conv_ = *c;
-    conv_.kernel.resize(0, 0);
+    geom_ = window_geometry(pre, post, *c);
     const std::int64_t rows = c->kernel.rows(), cout = c->kernel.cols();
     unscaled_.resize(static_cast<std::size_t>(rows * cout));
     for (std::int64_t r = 0; r < rows; ++r)
       for (std::int64_t o = 0; o < cout; ++o) unscaled_[static_cast<std::size_t>(r * cout + o)] = c->kernel(r, o);
-    pre_w_ = static_cast<int>(pre.shape[1]);
-    channels_ = static_cast<int>(pre.shape[2]);
-    post_h_ = static_cast<int>(post.shape[0]);
-    post_w_ = static_cast<int>(post.shape[1]);
-    out_channels_ = static_cast<int>(cout);
     std::vector<std::int32_t> row_nnz(static_cast<std::size_t>(rows), 0);
     for (std::int64_t r = 0; r < rows; ++r)
       for (std::int64_t o = 0; o < cout; ++o) row_nnz[static_cast<std::size_t>(r)] += c->kernel(r, o) != 0.0f;
-    const std::int64_t pre_h = pre.shape[0];
-    for (std::int64_t y = 0; y < pre_h; ++y)
-      for (std::int64_t x = 0; x < pre_w_; ++x) {
+    const std::int64_t channels = geom_.in_channels;
+    for (std::int64_t y = 0; y < geom_.y.in; ++y)
+      for (std::int64_t x = 0; x < geom_.x.in; ++x) {
         pixel_begin_.push_back(static_cast<std::int32_t>(pixel_targets_.size()));
-        for (int ki = 0; ki < c->kernel_h; ++ki)
-          for (int kj = 0; kj < c->kernel_w; ++kj) {
-            std::int64_t oy = 0, ox = 0;
-            if (!window_hit(y, c->pad_top, std::int64_t{ki} * c->dilation_h, c->stride_h, post_h_, oy)) continue;
-            if (!window_hit(x, c->pad_left, std::int64_t{kj} * c->dilation_w, c->stride_w, post_w_, ox)) continue;
-            const int kernel_pos = ki * c->kernel_w + kj;
-            pixel_targets_.push_back(kernel_pos);
-            pixel_targets_.push_back(static_cast<std::int32_t>(oy * post_w_ + ox));
-            for (int ch = 0; ch < channels_; ++ch)
-              fanout_[static_cast<std::size_t>((y * pre_w_ + x) * channels_ + ch)] +=
-                  row_nnz[static_cast<std::size_t>(kernel_pos * channels_ + ch)];
-          }
+        std::int32_t* fan = fanout_.data() + (y * geom_.x.in + x) * channels;
+        geom_.for_each_output(y, x, [&](int tap, std::int64_t oy, std::int64_t ox) {
+          pixel_targets_.push_back(tap);
+          pixel_targets_.push_back(static_cast<std::int32_t>(oy * geom_.x.out + ox));
+          for (std::int64_t ch = 0; ch < channels; ++ch) fan[ch] += row_nnz[static_cast<std::size_t>(tap * channels + ch)];
+        });
       }
     pixel_begin_.push_back(static_cast<std::int32_t>(pixel_targets_.size()));
   } else if (const auto* p = std::get_if<PoolConnector>(&proj.connector)) {
     kind_ = Kind::Pool;
-    pool_ = *p;
+    geom_ = window_geometry(pre, post, *p);
     unscaled_ = {p->weight};
-    pre_w_ = static_cast<int>(pre.shape[1]);
-    channels_ = static_cast<int>(pre.shape[2]);
-    post_h_ = static_cast<int>(post.shape[0]);
-    post_w_ = static_cast<int>(post.shape[1]);
-    const std::int64_t pre_h = pre.shape[0];
-    for (std::int64_t y = 0; y < pre_h; ++y)
-      for (std::int64_t x = 0; x < pre_w_; ++x) {
+    const std::int64_t channels = geom_.in_channels;
+    for (std::int64_t y = 0; y < geom_.y.in; ++y)
+      for (std::int64_t x = 0; x < geom_.x.in; ++x) {
         pixel_begin_.push_back(static_cast<std::int32_t>(pixel_targets_.size()));
         std::int32_t targets = 0;
-        for (int i = 0; i < p->pool_h; ++i)
-          for (int j = 0; j < p->pool_w; ++j) {
-            std::int64_t oy = 0, ox = 0;
-            if (!window_hit(y, p->pad_top, i, p->stride_h, post_h_, oy)) continue;
-            if (!window_hit(x, p->pad_left, j, p->stride_w, post_w_, ox)) continue;
-            pixel_targets_.push_back(static_cast<std::int32_t>(oy * post_w_ + ox));
-            ++targets;
-          }
-        for (int ch = 0; ch < channels_; ++ch)
-          fanout_[static_cast<std::size_t>((y * pre_w_ + x) * channels_ + ch)] = p->weight != 0.0f ? targets : 0;
+        geom_.for_each_output(y, x, [&](int, std::int64_t oy, std::int64_t ox) {
+          pixel_targets_.push_back(static_cast<std::int32_t>(oy * geom_.x.out + ox));
+          ++targets;
+        });
+        std::int32_t* fan = fanout_.data() + (y * geom_.x.in + x) * channels;
+        for (std::int64_t ch = 0; ch < channels; ++ch) fan[ch] = p->weight != 0.0f ? targets : 0;
       }
     pixel_begin_.push_back(static_cast<std::int32_t>(pixel_targets_.size()));
   } else {
@@ -213,17 +182,12 @@ ScatterProjection::ScatterProjection(const Network& network, int projection_inde
 
   weights_f_.resize(unscaled_.size());
   for (std::size_t k = 0; k < unscaled_.size(); ++k) weights_f_[k] = unscaled_[k] * proj.weight_scale;
-  if (integer_multiplier > 0) {
-    const double unit = std::ldexp(1.0, fraction_bits);
+  if (units) {
     weights_i_.resize(unscaled_.size());
     weights_l_.resize(unscaled_.size());
     bool fits_int32 = true;
     for (std::size_t k = 0; k < unscaled_.size(); ++k) {
-      const double units = static_cast<double>(unscaled_[k]) * unit;
-      require_input(units == std::nearbyint(units), where,
-                    "weights: " + std::to_string(unscaled_[k]) + " is not a multiple of 2^-" + std::to_string(fraction_bits) +
-                        " in a fixed-point network");
-      weights_l_[k] = static_cast<std::int64_t>(units) * integer_multiplier;
+      weights_l_[k] = units->weight(projection_index, unscaled_[k]);
       fits_int32 = fits_int32 && std::llabs(weights_l_[k]) < (std::int64_t{1} << 31);
       weights_i_[k] = static_cast<std::int32_t>(weights_l_[k]);
     }
@@ -238,21 +202,21 @@ void ScatterProjection::deliver_impl(std::int64_t j, const std::vector<T>& weigh
       add_run(acc, weights.data() + j * post_size_, post_size_);
       return;
     case Kind::Conv: {
-      const std::int64_t pixel = j / channels_, ch = j % channels_;
+      // Loop-invariant strides in registers: the run adds are calls (target_clones).
+      const std::int64_t channels = geom_.in_channels, cout = geom_.out_channels, pixel = j / channels, ch = j % channels;
+      const std::int64_t tap_stride = channels * cout;
+      const T* column = weights.data() + ch * cout;
+      const std::int32_t* targets = pixel_targets_.data();
       const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
-      for (auto e = begin; e < end; e += 2) {
-        const std::int64_t kernel_pos = pixel_targets_[static_cast<std::size_t>(e)];
-        const std::int64_t post_pixel = pixel_targets_[static_cast<std::size_t>(e) + 1];
-        add_run(acc + post_pixel * out_channels_, weights.data() + (kernel_pos * channels_ + ch) * out_channels_,
-                out_channels_);
-      }
+      for (auto e = begin; e < end; e += 2)
+        add_run(acc + std::int64_t{targets[e + 1]} * cout, column + std::int64_t{targets[e]} * tap_stride, cout);
       return;
     }
     case Kind::Pool: {
-      const std::int64_t pixel = j / channels_, ch = j % channels_;
+      const std::int64_t channels = geom_.in_channels, pixel = j / channels, ch = j % channels;
       const T w = weights[0];
       const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
-      for (auto e = begin; e < end; ++e) acc[pixel_targets_[static_cast<std::size_t>(e)] * channels_ + ch] += w;
+      for (auto e = begin; e < end; ++e) acc[pixel_targets_[static_cast<std::size_t>(e)] * channels + ch] += w;
       return;
     }
     case Kind::OneToOne:
@@ -278,21 +242,21 @@ void ScatterProjection::deliver_scaled_impl(std::int64_t j, T amplitude, const s
       add_scaled_run(acc, weights.data() + j * post_size_, amplitude, post_size_);
       return;
     case Kind::Conv: {
-      const std::int64_t pixel = j / channels_, ch = j % channels_;
+      // Loop-invariant strides in registers: the run adds are calls (target_clones).
+      const std::int64_t channels = geom_.in_channels, cout = geom_.out_channels, pixel = j / channels, ch = j % channels;
+      const std::int64_t tap_stride = channels * cout;
+      const T* column = weights.data() + ch * cout;
+      const std::int32_t* targets = pixel_targets_.data();
       const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
-      for (auto e = begin; e < end; e += 2) {
-        const std::int64_t kernel_pos = pixel_targets_[static_cast<std::size_t>(e)];
-        const std::int64_t post_pixel = pixel_targets_[static_cast<std::size_t>(e) + 1];
-        add_scaled_run(acc + post_pixel * out_channels_, weights.data() + (kernel_pos * channels_ + ch) * out_channels_,
-                       amplitude, out_channels_);
-      }
+      for (auto e = begin; e < end; e += 2)
+        add_scaled_run(acc + std::int64_t{targets[e + 1]} * cout, column + std::int64_t{targets[e]} * tap_stride, amplitude, cout);
       return;
     }
     case Kind::Pool: {
-      const std::int64_t pixel = j / channels_, ch = j % channels_;
+      const std::int64_t channels = geom_.in_channels, pixel = j / channels, ch = j % channels;
       const T w = amplitude * weights[0];
       const auto begin = pixel_begin_[static_cast<std::size_t>(pixel)], end = pixel_begin_[static_cast<std::size_t>(pixel) + 1];
-      for (auto e = begin; e < end; ++e) acc[pixel_targets_[static_cast<std::size_t>(e)] * channels_ + ch] += w;
+      for (auto e = begin; e < end; ++e) acc[pixel_targets_[static_cast<std::size_t>(e)] * channels + ch] += w;
       return;
     }
     case Kind::OneToOne:
@@ -374,32 +338,20 @@ double ScatterProjection::exact_input(std::int64_t i, const std::uint8_t* pre_fi
         if (pre_fired[j]) sum += static_cast<double>(unscaled_[static_cast<std::size_t>(j * post_size_ + i)]) * scale_;
       return sum;
     case Kind::Conv: {
-      const std::int64_t o = i % out_channels_, pixel = i / out_channels_;
-      const std::int64_t oy = pixel / post_w_, ox = pixel % post_w_;
-      const std::int64_t pre_h = pre_size_ / (std::int64_t{pre_w_} * channels_);
-      for (int ki = 0; ki < conv_.kernel_h; ++ki)
-        for (int kj = 0; kj < conv_.kernel_w; ++kj) {
-          const std::int64_t y = oy * conv_.stride_h - conv_.pad_top + std::int64_t{ki} * conv_.dilation_h;
-          const std::int64_t x = ox * conv_.stride_w - conv_.pad_left + std::int64_t{kj} * conv_.dilation_w;
-          if (y < 0 || y >= pre_h || x < 0 || x >= pre_w_) continue;
-          for (int ch = 0; ch < channels_; ++ch)
-            if (pre_fired[(y * pre_w_ + x) * channels_ + ch])
-              sum += static_cast<double>(
-                         unscaled_[static_cast<std::size_t>(((ki * conv_.kernel_w + kj) * channels_ + ch) * out_channels_ + o)]) *
-                     scale_;
-        }
+      const std::int64_t cin = geom_.in_channels, cout = geom_.out_channels;
+      const std::int64_t o = i % cout, pixel = i / cout;
+      geom_.for_each_input(pixel / geom_.x.out, pixel % geom_.x.out, [&](int tap, std::int64_t y, std::int64_t x) {
+        for (std::int64_t ch = 0; ch < cin; ++ch)
+          if (pre_fired[(y * geom_.x.in + x) * cin + ch])
+            sum += static_cast<double>(unscaled_[static_cast<std::size_t>((tap * cin + ch) * cout + o)]) * scale_;
+      });
       return sum;
     }
     case Kind::Pool: {
-      const std::int64_t ch = i % channels_, pixel = i / channels_;
-      const std::int64_t oy = pixel / post_w_, ox = pixel % post_w_;
-      const std::int64_t pre_h = pre_size_ / (std::int64_t{pre_w_} * channels_);
-      for (int a = 0; a < pool_.pool_h; ++a)
-        for (int b = 0; b < pool_.pool_w; ++b) {
-          const std::int64_t y = oy * pool_.stride_h - pool_.pad_top + a, x = ox * pool_.stride_w - pool_.pad_left + b;
-          if (y < 0 || y >= pre_h || x < 0 || x >= pre_w_) continue;
-          if (pre_fired[(y * pre_w_ + x) * channels_ + ch]) sum += static_cast<double>(unscaled_[0]) * scale_;
-        }
+      const std::int64_t channels = geom_.in_channels, ch = i % channels, pixel = i / channels;
+      geom_.for_each_input(pixel / geom_.x.out, pixel % geom_.x.out, [&](int, std::int64_t y, std::int64_t x) {
+        if (pre_fired[(y * geom_.x.in + x) * channels + ch]) sum += static_cast<double>(unscaled_[0]) * scale_;
+      });
       return sum;
     }
     case Kind::OneToOne:
@@ -424,17 +376,17 @@ void ScatterProjection::add_fan_in(std::vector<std::int64_t>& fan_in, std::vecto
         }
         break;
       case Kind::Conv: {
-        const std::int64_t o = i % out_channels_;
-        const std::int64_t rows = static_cast<std::int64_t>(unscaled_.size()) / out_channels_;
+        const std::int64_t cout = geom_.out_channels, o = i % cout;
+        const std::int64_t rows = static_cast<std::int64_t>(unscaled_.size()) / cout;
         for (std::int64_t r = 0; r < rows; ++r) {
-          const float w = unscaled_[static_cast<std::size_t>(r * out_channels_ + o)];
+          const float w = unscaled_[static_cast<std::size_t>(r * cout + o)];
           n += w != 0.0f;
           a += std::abs(static_cast<double>(w)) * s;
         }
         break;
       }
       case Kind::Pool:
-        n = std::int64_t{pool_.pool_h} * pool_.pool_w;
+        n = geom_.taps();
         a = static_cast<double>(n) * std::abs(static_cast<double>(unscaled_[0])) * s;
         break;
       case Kind::OneToOne:

@@ -10,7 +10,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "snn_runtime/network/network.hpp"
+#include "snn_runtime/network/connector_geometry.hpp"
+#include "snn_runtime/network/weight_units.hpp"
 
 namespace grindstone::snn::functional {
 
@@ -18,11 +19,9 @@ class ScatterProjection {
  public:
   enum class Kind { Dense, Conv, Pool, OneToOne };
 
-  /// `integer_multiplier` > 0: also prepares integer weights round(w·2^fraction_bits)·multiplier
-  /// (fixed-point networks; InputError naming `context` and the projection when a weight is not
-  /// an exact multiple of 2^-fraction_bits). 0: float weights only.
-  ScatterProjection(const Network& network, int projection_index, int fraction_bits, std::int64_t integer_multiplier,
-                    const std::string& context);
+  /// `units` (fixed-point networks, from integer_weight_units, which checked every weight): also
+  /// prepares the integer weights in those units. nullptr: float weights only.
+  ScatterProjection(const Network& network, int projection_index, const WeightUnits* units);
 
   int pre() const { return pre_; }
   int post() const { return post_; }
@@ -59,11 +58,6 @@ class ScatterProjection {
     return n;
   }
 
-  /// True when `other` has the same connector and the same stored (unscaled) weights.
-  bool same_weights(const ScatterProjection& other) const {
-    return kind_ == other.kind_ && pre_size_ == other.pre_size_ && post_size_ == other.post_size_ &&
-           unscaled_ == other.unscaled_ && pixel_targets_ == other.pixel_targets_;
-  }
   double weight_scale() const { return scale_; }
   std::int64_t pre_size() const { return pre_size_; }
   std::int64_t post_size() const { return post_size_; }
@@ -102,10 +96,7 @@ class ScatterProjection {
   std::vector<std::int32_t> weights_i_;
   std::vector<std::int64_t> weights_l_;
   std::vector<float> unscaled_;  ///< the stored weights, for exact_input
-  // Conv / pool geometry.
-  int pre_w_ = 0, channels_ = 0, post_h_ = 0, post_w_ = 0, out_channels_ = 0;
-  ConvConnector conv_;  ///< geometry only (kernel cleared)
-  PoolConnector pool_;
+  WindowGeometry geom_;  ///< conv / pool (connector_geometry.hpp)
   std::vector<std::int32_t> pixel_begin_;  ///< per pre pixel: first entry in pixel_targets_
   std::vector<std::int32_t> pixel_targets_;  ///< conv: pairs (kernel position, post pixel); pool: post pixel
 };

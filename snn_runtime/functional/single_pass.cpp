@@ -16,6 +16,7 @@
 #include "snn_runtime/functional/scatter.hpp"
 #include "snn_runtime/network/decode.hpp"
 #include "snn_runtime/network/input_spikes.hpp"
+#include "snn_runtime/network/weight_units.hpp"
 
 namespace grindstone::snn {
 namespace {
@@ -88,32 +89,18 @@ void SinglePassEngine::Impl::prepare(const std::string& context) {
                   "delay: some spikes would land before or at their source's fire tick (min delay " +
                       std::to_string(min_delay(network, pr)) + ")");
 
-  // Number format. Fixed point: integer sums exactly; bit-plane scales 2^k/255 → multiply all by 255.
+  // Number format. Fixed point: exact integer sums in the network's integer weight units (×255
+  // in populations fed by bit planes; network/weight_units.hpp).
   const bool fixed = !network.weights.is_float;
-  const int frac = fixed ? network.weights.fixed.fraction_bits : 0;
-  std::int64_t denominator = 1;
-  std::vector<std::int64_t> multipliers;
-  for (const Projection& pr : network.projections)
-    if (pr.weight_scale != 1.0f) denominator = 255;
-  for (int k = 0; k < static_cast<int>(network.projections.size()); ++k) {
-    const Projection& pr = network.projections[static_cast<std::size_t>(k)];
-    std::int64_t multiplier = 0;
-    if (fixed) {
-      const double m = static_cast<double>(pr.weight_scale) * static_cast<double>(denominator);
-      multiplier = std::llround(m);
-      require_input(multiplier >= 1 && std::abs(m - static_cast<double>(multiplier)) <= 1e-4 * static_cast<double>(multiplier),
-                    context + ": projection '" + pr.name + "'",
-                    "weight_scale: " + std::to_string(pr.weight_scale) +
-                        " is not k/255 for an integer k ≥ 1 (fixed-point sums must stay integers)");
-    }
-    projections.emplace_back(network, k, frac, multiplier, context);
-    multipliers.push_back(multiplier);
-  }
+  const std::optional<WeightUnits> units =
+      fixed ? std::optional<WeightUnits>(integer_weight_units(network, context)) : std::nullopt;
+  for (int k = 0; k < static_cast<int>(network.projections.size()); ++k)
+    projections.emplace_back(network, k, units ? &*units : nullptr);
   incoming.assign(n_pops, {});
   for (int k = 0; k < static_cast<int>(projections.size()); ++k)
     incoming[static_cast<std::size_t>(projections[static_cast<std::size_t>(k)].post())].push_back(k);
 
-  fuse_bitplanes(multipliers);
+  fuse_bitplanes(units ? units->projection_multiplier : std::vector<std::int64_t>(network.projections.size(), 0));
   encoder = std::make_unique<InputSpikeEncoder>(network, network.input_shape.size(), context);
   driver_of.assign(n_pops, -1);
   for (int d = 0; d < static_cast<int>(encoder->drivers().size()); ++d)
@@ -135,16 +122,12 @@ void SinglePassEngine::Impl::prepare(const std::string& context) {
     std::vector<double> abs_sum(n, 0.0);
     for (int k : incoming[p]) projections[static_cast<std::size_t>(k)].add_fan_in(fan_in, abs_sum);
     threshold_f[p] = pop.threshold;
-    if (fixed) {
+    if (units) {
       threshold_i[p].resize(n);
-      const double unit = std::ldexp(1.0, frac);
+      const double per_weight = units->units_per_weight(static_cast<int>(p));
       for (std::size_t i = 0; i < n; ++i) {
-        const double units = static_cast<double>(pop.threshold[i]) * unit;
-        require_input(units == std::nearbyint(units), context + ": population '" + pop.name + "'",
-                      "threshold: " + std::to_string(pop.threshold[i]) + " is not a multiple of 2^-" + std::to_string(frac) +
-                          " in a fixed-point network");
-        threshold_i[p][i] = static_cast<std::int64_t>(units) * denominator;
-        worst_integer_sum = std::max(worst_integer_sum, abs_sum[i] * unit * static_cast<double>(denominator));
+        threshold_i[p][i] = units->threshold(static_cast<int>(p), pop.threshold[i]);
+        worst_integer_sum = std::max(worst_integer_sum, abs_sum[i] * per_weight);
       }
     } else {
       // A float sum of m terms is within (m+1)·2^-24·Σ|terms| of the exact sum (plus the rounding
@@ -168,25 +151,13 @@ void SinglePassEngine::Impl::fuse_bitplanes(const std::vector<std::int64_t>& mul
   fused_bitplanes.assign(n_pops, {});
   unfused = incoming;
   for (std::size_t p = 0; p < n_pops; ++p) {
-    std::vector<int> by_bit(8, -1);
-    bool duplicate = false;
-    for (int k : incoming[p]) {
-      const Population& pre = network.populations[static_cast<std::size_t>(projections[static_cast<std::size_t>(k)].pre())];
-      if (pre.role != PopulationRole::Input || pre.input_bit < 0) continue;
-      auto& slot = by_bit[static_cast<std::size_t>(pre.input_bit)];
-      duplicate = duplicate || slot >= 0;
-      slot = k;
-    }
-    if (duplicate || std::find(by_bit.begin(), by_bit.end(), -1) != by_bit.end()) continue;
-    const auto& base = projections[static_cast<std::size_t>(by_bit[0])];
+    const auto group = plane_group(network, static_cast<int>(p));
+    if (!group) continue;  // not eight planes of one kernel: delivered plane by plane (same sums)
+    const auto& by_bit = group->projection;
     bool fusable = true;
-    for (int bit = 0; bit < 8; ++bit) {
-      const int k = by_bit[static_cast<std::size_t>(bit)];
-      const auto& proj = projections[static_cast<std::size_t>(k)];
-      fusable = fusable && proj.same_weights(base) &&
-                static_cast<float>(proj.weight_scale()) == std::ldexp(static_cast<float>(base.weight_scale()), bit) &&
-                multipliers[static_cast<std::size_t>(k)] == (multipliers[static_cast<std::size_t>(by_bit[0])] << bit);
-    }
+    for (int bit = 0; bit < 8; ++bit)  // integer units of plane k: 2^k times plane 0's
+      fusable = fusable && multipliers[static_cast<std::size_t>(by_bit[static_cast<std::size_t>(bit)])] ==
+                               (multipliers[static_cast<std::size_t>(by_bit[0])] << bit);
     if (!fusable) continue;
     fused_bitplanes[p].push_back(by_bit[0]);
     std::erase_if(unfused[p], [&](int k) { return std::find(by_bit.begin(), by_bit.end(), k) != by_bit.end(); });

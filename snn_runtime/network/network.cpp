@@ -13,25 +13,6 @@ int Network::find(const std::string& population_name) const {
   return -1;
 }
 
-namespace {
-
-/// How many output positions o in [0, out) read input position o·stride − pad + offset inside
-/// [0, in): the number of times one kernel tap lands inside the image along one axis.
-std::int64_t taps_inside(std::int64_t out, std::int64_t in, int stride, int pad, std::int64_t offset) {
-  std::int64_t n = 0;
-  for (std::int64_t o = 0; o < out; ++o) {
-    const std::int64_t p = o * stride - pad + offset;
-    if (p >= 0 && p < in) ++n;
-  }
-  return n;
-}
-
-const Population& pop_at(const Network& network, int index) {
-  return network.populations.at(static_cast<std::size_t>(index));
-}
-
-}  // namespace
-
 std::string connector_kind(const Connector& connector) {
   switch (connector.index()) {
     case 0: return "dense";
@@ -39,46 +20,6 @@ std::string connector_kind(const Connector& connector) {
     case 2: return "pool";
     default: return "one_to_one";
   }
-}
-
-std::int64_t synapse_count(const Network& network, const Projection& projection) {
-  const Population& pre = pop_at(network, projection.pre);
-  const Population& post = pop_at(network, projection.post);
-  if (const auto* d = std::get_if<DenseConnector>(&projection.connector))
-    return static_cast<std::int64_t>((d->weights.array() != 0.0f).count());
-  if (const auto* c = std::get_if<ConvConnector>(&projection.connector)) {
-    std::int64_t total = 0;
-    for (int i = 0; i < c->kernel_h; ++i) {
-      const auto ny = taps_inside(post.shape[0], pre.shape[0], c->stride_h, c->pad_top,
-                                  static_cast<std::int64_t>(i) * c->dilation_h);
-      for (int j = 0; j < c->kernel_w; ++j) {
-        const auto nx = taps_inside(post.shape[1], pre.shape[1], c->stride_w, c->pad_left,
-                                    static_cast<std::int64_t>(j) * c->dilation_w);
-        const auto row0 = static_cast<Eigen::Index>((i * c->kernel_w + j) * c->in_channels);
-        const auto nnz = (c->kernel.middleRows(row0, c->in_channels).array() != 0.0f).count();
-        total += ny * nx * static_cast<std::int64_t>(nnz);
-      }
-    }
-    return total;
-  }
-  if (const auto* p = std::get_if<PoolConnector>(&projection.connector)) {
-    if (p->weight == 0.0f) return 0;
-    std::int64_t total = 0;
-    for (int i = 0; i < p->pool_h; ++i)
-      for (int j = 0; j < p->pool_w; ++j)
-        total += taps_inside(post.shape[0], pre.shape[0], p->stride_h, p->pad_top, i) *
-                 taps_inside(post.shape[1], pre.shape[1], p->stride_w, p->pad_left, j);
-    return total * post.shape[2];
-  }
-  return std::get<OneToOneConnector>(projection.connector).weight == 0.0f ? 0 : post.size();
-}
-
-int max_delay(const Network& network, const Projection& projection) {
-  return pop_at(network, projection.post).last_fire_tick() - pop_at(network, projection.pre).tick;
-}
-
-int min_delay(const Network& network, const Projection& projection) {
-  return pop_at(network, projection.post).tick - pop_at(network, projection.pre).last_fire_tick();
 }
 
 void validate(const Network& network, const std::string& context) {

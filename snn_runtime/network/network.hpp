@@ -157,7 +157,9 @@ struct Network {
   int find(const std::string& population_name) const;  ///< −1 if absent
 };
 
-// ---- Helpers (added by the converter, additive; implemented in network.cpp) -----------------
+// ---- Helpers (additive). synapse_count, max_delay and min_delay are implemented with the
+// connector geometry (connector_geometry.hpp, which also enumerates synapses); the rest in
+// network.cpp. -------------------------------------------------------------------------------
 
 /// Number of synapses of a projection: non-zero weights of a DenseConnector; for a
 /// ConvConnector the (pre, post) pairs inside the image with a non-zero kernel entry; window

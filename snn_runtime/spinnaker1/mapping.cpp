@@ -128,7 +128,7 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
       for (std::int32_t a = 0; a < src.count; ++a) {
         const std::int64_t j = src.first + a;
         const int pre_tick = pre.fire_tick(j);
-        for_each_synapse(network, pr, j, [&](std::int64_t i, float w) {
+        for_each_target(network, pr, j, [&](std::int64_t i, float w) {
           ++m.synapses_per_tile;
           const auto ts = static_cast<int>(i / post_per_core);
           const int target = post_slices[static_cast<std::size_t>(ts)];

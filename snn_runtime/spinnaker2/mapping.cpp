@@ -26,8 +26,11 @@ std::int64_t tile_bytes(const MacLayerShape& l, std::int64_t m_total, std::int64
   const std::int64_t weights = kt * nt * l.weight_bytes_per_value();
   std::int64_t input = mt * kt * l.input_bytes_per_value;
   if (l.conv) {
-    // A conv tile holds the rows of the image its output positions need (its share plus a halo
-    // of one kernel height), not an im2col copy.
+    // A conv tile holds the rows of the image its output positions need, not an im2col copy: its
+    // share of the image plus a halo for the rows it shares with the neighbouring tiles.
+    // ASSUMPTION: the halo is a flat quarter of one sample's image, not derived from the kernel
+    // (MacLayerShape carries no kernel height; a window spans WindowAxis::extent() input rows).
+    // Settled by the SRAM a real tiled conv needs per PE, or by deriving it from the geometry.
     const std::int64_t batch = std::max<std::int64_t>(1, m_total / std::max<std::int64_t>(1, l.per_sample.m));
     const std::int64_t share = ceil_div(l.conv_input_bytes * batch * mt, m_total);
     input = std::min(share + l.conv_input_bytes / 4, l.conv_input_bytes * batch);

@@ -6,6 +6,8 @@
 #include <span>
 
 #include "common/error.hpp"
+#include "snn_runtime/network/connector_geometry.hpp"
+#include "snn_runtime/network/weight_units.hpp"
 
 namespace grindstone::snn::s2 {
 
@@ -23,65 +25,6 @@ Image image_of(const Population& pop, const std::string& context) {
   require_input(pop.shape.rank() == 3, context, "population '" + pop.name + "' must be (height, width, channels), is " +
                                                     pop.shape.to_string());
   return {pop.shape[0], pop.shape[1], pop.shape[2]};
-}
-
-// Calls f(post_index, weight) for every non-zero synapse of pre neuron j (weight_scale applied
-// unless `apply_scale` is false).
-template <class F>
-void for_each_target(const Network& net, const Projection& proj, std::int64_t j, F&& f, bool apply_scale = true) {
-  const Population& pre = net.populations[static_cast<std::size_t>(proj.pre)];
-  const Population& post = net.populations[static_cast<std::size_t>(proj.post)];
-  const float scale = apply_scale ? proj.weight_scale : 1.0f;
-  if (const auto* d = std::get_if<DenseConnector>(&proj.connector)) {
-    const auto row = static_cast<Eigen::Index>(j);
-    for (Eigen::Index i = 0; i < d->weights.cols(); ++i) {
-      const float w = d->weights(row, i);
-      if (w != 0.0f) f(static_cast<std::int64_t>(i), w * scale);
-    }
-  } else if (const auto* c = std::get_if<ConvConnector>(&proj.connector)) {
-    const Image in = image_of(pre, where(net, proj)), out = image_of(post, where(net, proj));
-    const std::int64_t y = j / (in.w * in.c), x = (j / in.c) % in.w, ch = j % in.c;
-    for (int i = 0; i < c->kernel_h; ++i) {
-      const std::int64_t ny = y + c->pad_top - std::int64_t{i} * c->dilation_h;
-      if (ny < 0 || ny % c->stride_h) continue;
-      const std::int64_t oy = ny / c->stride_h;
-      if (oy >= out.h) continue;
-      for (int jj = 0; jj < c->kernel_w; ++jj) {
-        const std::int64_t nx = x + c->pad_left - std::int64_t{jj} * c->dilation_w;
-        if (nx < 0 || nx % c->stride_w) continue;
-        const std::int64_t ox = nx / c->stride_w;
-        if (ox >= out.w) continue;
-        const auto krow = static_cast<Eigen::Index>((std::int64_t{i} * c->kernel_w + jj) * c->in_channels + ch);
-        for (int o = 0; o < c->out_channels; ++o) {
-          const float w = c->kernel(krow, o);
-          if (w != 0.0f) f((oy * out.w + ox) * out.c + o, w * scale);
-        }
-      }
-    }
-  } else if (const auto* p = std::get_if<PoolConnector>(&proj.connector)) {
-    const Image in = image_of(pre, where(net, proj)), out = image_of(post, where(net, proj));
-    const std::int64_t y = j / (in.w * in.c), x = (j / in.c) % in.w, ch = j % in.c;
-    if (p->weight == 0.0f) return;
-    for (int i = 0; i < p->pool_h; ++i) {
-      const std::int64_t ny = y + p->pad_top - i;
-      if (ny < 0 || ny % p->stride_h) continue;
-      const std::int64_t oy = ny / p->stride_h;
-      if (oy >= out.h) continue;
-      for (int jj = 0; jj < p->pool_w; ++jj) {
-        const std::int64_t nx = x + p->pad_left - jj;
-        if (nx < 0 || nx % p->stride_w) continue;
-        const std::int64_t ox = nx / p->stride_w;
-        if (ox >= out.w) continue;
-        f((oy * out.w + ox) * out.c + ch, p->weight * scale);
-      }
-    }
-  } else if (const auto* o = std::get_if<OneToOneConnector>(&proj.connector)) {
-    if (o->weight != 0.0f) f(j, o->weight * scale);
-  }
-}
-
-std::int64_t to_units(double value, const WeightFormat& format) {
-  return static_cast<std::int64_t>(std::llround(value * format.fixed.scale()));
 }
 
 std::int32_t checked_int32(std::int64_t v, const std::string& context) {
@@ -112,7 +55,8 @@ void quantise_mac_stage(Stage& s, const Network& net, const std::vector<std::vec
     std::int64_t max_units = 0;
     for (std::int64_t r = 0; r < k; ++r)
       for (std::int64_t c = 0; c < n; ++c) {
-        const std::int64_t u = to_units(columns_by_row[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)], net.weights);
+        // Already integer weight units (snn::WeightUnits), held exactly in the double.
+        const auto u = static_cast<std::int64_t>(columns_by_row[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]);
         q[static_cast<std::size_t>(r * n + c)] = u;
         max_units = std::max(max_units, std::abs(u));
       }
@@ -162,13 +106,12 @@ void integrate_sample(const Stage& s, const Network& net, const Activity& activi
     for (std::int64_t j = 0; j < pre_size; ++j) {
       if (!spikes[j]) continue;
       ++serial;
-      // Fixed-point plane inputs: the unscaled weight's units times 2^k (×255 units, exact).
-      const bool plane_units = std::is_same_v<T, std::int64_t> && inc.plane_bit >= 0;
+      // Fixed point: the stage's integer weight units (exact); float: w·weight_scale.
       for_each_target(net, proj, j, [&](std::int64_t i, float w) {
         if constexpr (std::is_same_v<T, std::int64_t>)
-          potential[static_cast<std::size_t>(i)] += to_units(w, net.weights) * (std::int64_t{1} << (plane_units ? inc.plane_bit : 0));
+          potential[static_cast<std::size_t>(i)] += weight_units(w, net.weights.fixed.fraction_bits, inc.multiplier);
         else
-          potential[static_cast<std::size_t>(i)] += static_cast<double>(w);
+          potential[static_cast<std::size_t>(i)] += static_cast<double>(w * proj.weight_scale);
         ++events;
         if (load) {
           CoreLoad& l = (*load)[static_cast<std::size_t>(i / neurons_per_core)];
@@ -178,7 +121,7 @@ void integrate_sample(const Stage& s, const Network& net, const Activity& activi
             ++l.received;
           }
         }
-      }, !plane_units);
+      });
     }
   }
 }
@@ -199,46 +142,20 @@ void fire(const Stage& s, const Network& net, Activity& activity, std::int64_t s
   }
 }
 
-bool same_connector(const Connector& a, const Connector& b) {
-  if (const auto* da = std::get_if<DenseConnector>(&a)) {
-    const auto* db = std::get_if<DenseConnector>(&b);
-    return db && da->weights.rows() == db->weights.rows() && da->weights.cols() == db->weights.cols() &&
-           da->weights == db->weights;
-  }
-  if (const auto* ca = std::get_if<ConvConnector>(&a)) {
-    const auto* cb = std::get_if<ConvConnector>(&b);
-    return cb && ca->kernel_h == cb->kernel_h && ca->kernel_w == cb->kernel_w && ca->in_channels == cb->in_channels &&
-           ca->out_channels == cb->out_channels && ca->stride_h == cb->stride_h && ca->stride_w == cb->stride_w &&
-           ca->dilation_h == cb->dilation_h && ca->dilation_w == cb->dilation_w && ca->pad_top == cb->pad_top &&
-           ca->pad_left == cb->pad_left && ca->kernel.rows() == cb->kernel.rows() && ca->kernel.cols() == cb->kernel.cols() &&
-           ca->kernel == cb->kernel;
-  }
-  return false;
-}
-
-// A stage fed by bit-plane input populations: checks that they are the eight planes of one
-// kernel at scales 2^k/255 (as the converter writes them) and marks the stage and its inputs.
+// A stage fed by bit-plane input populations: checks that it reads only the eight planes of one
+// kernel (snn::plane_group) and marks the stage and its inputs.
 void mark_plane_inputs(Stage& s, const Network& net, const std::string& ctx) {
-  std::vector<int> by_bit(8, -1);
-  for (std::size_t i = 0; i < s.inputs.size(); ++i) {
-    const Population& pre = net.populations[static_cast<std::size_t>(s.inputs[i].pre)];
+  for (const auto& inc : s.inputs) {
+    const Population& pre = net.populations[static_cast<std::size_t>(inc.pre)];
     require_input(pre.role == PopulationRole::Input && pre.input_bit >= 0 && pre.input_bit < 8, ctx,
                   "mixes bit-plane input with input from '" + pre.name + "' (only the first layer may read the planes)");
-    require_input(by_bit[static_cast<std::size_t>(pre.input_bit)] < 0, ctx, "reads bit plane " + std::to_string(pre.input_bit) + " twice");
-    by_bit[static_cast<std::size_t>(pre.input_bit)] = static_cast<int>(i);
   }
-  require_input(std::find(by_bit.begin(), by_bit.end(), -1) == by_bit.end(), ctx, "does not read all eight bit planes");
-  const Projection& base = net.projections[static_cast<std::size_t>(s.inputs[static_cast<std::size_t>(by_bit[0])].projection)];
-  require_input(std::abs(static_cast<double>(base.weight_scale) * 255.0 - 1.0) < 1e-6, where(net, base),
-                "weight_scale of bit plane 0 is not 1/255");
-  for (int bit = 0; bit < 8; ++bit) {
-    Incoming& inc = s.inputs[static_cast<std::size_t>(by_bit[static_cast<std::size_t>(bit)])];
-    const Projection& proj = net.projections[static_cast<std::size_t>(inc.projection)];
-    require_input(same_connector(proj.connector, base.connector) &&
-                      static_cast<float>(proj.weight_scale) == std::ldexp(static_cast<float>(base.weight_scale), bit),
-                  where(net, proj), "bit planes must share one kernel at scales 2^k/255");
-    inc.plane_bit = bit;
-  }
+  std::string why_not;
+  const auto group = plane_group(net, s.post, &why_not);
+  require_input(group.has_value(), ctx, why_not);
+  for (auto& inc : s.inputs)
+    for (int bit = 0; bit < 8; ++bit)
+      if (group->projection[static_cast<std::size_t>(bit)] == inc.projection) inc.plane_bit = bit;
   s.pixel_input = true;
 }
 
@@ -254,6 +171,8 @@ const Incoming& plane_zero(const Stage& s) {
 Activity bias_activity(const Network& net, std::int64_t& events) {
   Activity act(net.populations.size());
   events = 0;
+  const std::optional<WeightUnits> wu =
+      net.weights.is_float ? std::nullopt : std::optional<WeightUnits>(integer_weight_units(net, "spinnaker2"));
   for (std::size_t p = 0; p < net.populations.size(); ++p) {
     const Population& pop = net.populations[p];
     if (pop.role != PopulationRole::Bias) continue;
@@ -275,13 +194,13 @@ Activity bias_activity(const Network& net, std::int64_t& events) {
       for (std::size_t j = 0; j < pre_act.size(); ++j)
         if (pre_act[j])
           for_each_target(net, proj, static_cast<std::int64_t>(j), [&](std::int64_t i, float w) {
-            potential[static_cast<std::size_t>(i)] += w;
-            if (!net.weights.is_float) units[static_cast<std::size_t>(i)] += to_units(w, net.weights);
+            potential[static_cast<std::size_t>(i)] += w * proj.weight_scale;
+            if (wu) units[static_cast<std::size_t>(i)] += wu->weight(static_cast<int>(&proj - net.projections.data()), w);
           });
     }
     act[p].resize(n);
     for (std::size_t i = 0; i < n; ++i)
-      act[p][i] = net.weights.is_float ? potential[i] >= pop.threshold[i] : units[i] >= to_units(pop.threshold[i], net.weights);
+      act[p][i] = wu ? units[i] >= wu->threshold(static_cast<int>(p), pop.threshold[i]) : potential[i] >= pop.threshold[i];
   }
   for (const auto& proj : net.projections) {
     if (proj.pre < 0 || net.populations[static_cast<std::size_t>(proj.pre)].role != PopulationRole::Bias) continue;
@@ -294,6 +213,8 @@ Activity bias_activity(const Network& net, std::int64_t& events) {
 
 std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activity& bias) {
   std::vector<Stage> stages;
+  const std::optional<WeightUnits> wu =
+      net.weights.is_float ? std::nullopt : std::optional<WeightUnits>(integer_weight_units(net, "spinnaker2"));
   for (std::size_t p = 0; p < net.populations.size(); ++p) {
     const Population& post = net.populations[p];
     if (post.role == PopulationRole::Input || post.role == PopulationRole::Bias) continue;  // sources and bias relays
@@ -321,12 +242,12 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
         for (std::int64_t b = 0; b < pre.size(); ++b)
           if (fired[static_cast<std::size_t>(b)])
             for_each_target(net, proj, b, [&](std::int64_t i, float w) {
-              s.constant_float[static_cast<std::size_t>(i)] += w;
-              if (!net.weights.is_float) constant_units[static_cast<std::size_t>(i)] += to_units(w, net.weights);
+              s.constant_float[static_cast<std::size_t>(i)] += w * proj.weight_scale;
+              if (wu) constant_units[static_cast<std::size_t>(i)] += wu->weight(static_cast<int>(j), w);
             });
         continue;
       }
-      s.inputs.push_back({static_cast<int>(j), proj.pre, 0});
+      s.inputs.push_back({static_cast<int>(j), proj.pre, 0, -1, wu ? wu->projection_multiplier[j] : 1});
       if (!std::holds_alternative<DenseConnector>(proj.connector)) all_dense = false;
       if (std::holds_alternative<ConvConnector>(proj.connector)) ++convs;
     }
@@ -335,15 +256,11 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
           return net.populations[static_cast<std::size_t>(inc.pre)].input_bit >= 0;
         }))
       mark_plane_inputs(s, net, ctx);
-    if (!net.weights.is_float) {
-      const std::int64_t unit_multiplier = s.pixel_input ? 255 : 1;
+    if (wu) {
       s.threshold_units.resize(static_cast<std::size_t>(n));
       s.constant_units = std::move(constant_units);
-      for (std::int64_t i = 0; i < n; ++i) {
-        s.threshold_units[static_cast<std::size_t>(i)] =
-            to_units(post.threshold[static_cast<std::size_t>(i)], net.weights) * unit_multiplier;
-        s.constant_units[static_cast<std::size_t>(i)] *= unit_multiplier;
-      }
+      for (std::int64_t i = 0; i < n; ++i)
+        s.threshold_units[static_cast<std::size_t>(i)] = wu->threshold(static_cast<int>(p), post.threshold[static_cast<std::size_t>(i)]);
     }
     // Conv on the MAC arrays (ANN mode): one conv input, or the eight planes of one conv kernel.
     const bool conv_on_mac =
@@ -366,10 +283,11 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
       s.shape.name = post.name;
       std::vector<std::vector<double>> rows;
       std::int64_t k = 0, cols = 0;
-      // Pixel-input stages take the unscaled plane-0 kernel: ×255 units in fixed point (the
-      // pixel multiplies it), w/255 per pixel step in float.
-      const auto row_scale = [&](const Projection& proj) {
-        return s.pixel_input && !net.weights.is_float ? 1.0 : static_cast<double>(proj.weight_scale);
+      // A MAC operand row: integer weight units in fixed point, w·weight_scale in float. Pixel-input
+      // stages take plane 0's kernel, which the pixel (Σ_k bit_k·2^k) multiplies.
+      const auto row_value = [&](const Incoming& inc, float w) {
+        return wu ? static_cast<double>(weight_units(w, wu->fraction_bits, inc.multiplier))
+                  : static_cast<double>(w) * static_cast<double>(net.projections[static_cast<std::size_t>(inc.projection)].weight_scale);
       };
       if (all_dense) {
         // Stacked inputs; a pixel stage stacks only plane 0's kernel (one row per pixel).
@@ -383,30 +301,29 @@ std::vector<Stage> build_stages(const Network& net, bool ann_mode, const Activit
           const std::int64_t first = s.pixel_input ? 0 : inc.offset;
           for (Eigen::Index j = 0; j < w.rows(); ++j)
             for (Eigen::Index i = 0; i < w.cols(); ++i)
-              rows[static_cast<std::size_t>(first + j)][static_cast<std::size_t>(i)] = static_cast<double>(w(j, i)) * row_scale(proj);
+              rows[static_cast<std::size_t>(first + j)][static_cast<std::size_t>(i)] = row_value(inc, w(j, i));
         }
         s.shape.per_sample = {1, k, n};
       } else {
-        const Projection& proj =
-            net.projections[static_cast<std::size_t>((s.pixel_input ? plane_zero(s) : s.inputs[0]).projection)];
+        const Incoming& conv_in = s.pixel_input ? plane_zero(s) : s.inputs[0];
+        const Projection& proj = net.projections[static_cast<std::size_t>(conv_in.projection)];
         const auto& c = std::get<ConvConnector>(proj.connector);
         const Image in = image_of(net.populations[static_cast<std::size_t>(proj.pre)], where(net, proj));
         const Image out = image_of(post, where(net, proj));
         require_input(in.c == c.in_channels && out.c == c.out_channels, where(net, proj), "kernel channels differ from the populations'");
+        const WindowGeometry wg = window_geometry(net.populations[static_cast<std::size_t>(proj.pre)], post, c);
         auto& g = s.geometry;
-        g.in_h = in.h; g.in_w = in.w; g.in_channels = in.c; g.out_channels = out.c;
-        g.kernel_h = c.kernel_h; g.kernel_w = c.kernel_w; g.stride_h = c.stride_h; g.stride_w = c.stride_w;
-        g.dilation_h = c.dilation_h; g.dilation_w = c.dilation_w; g.pad_top = c.pad_top; g.pad_left = c.pad_left;
-        g.out_h = out.h; g.out_w = out.w;
+        g = {wg.y.in,     wg.x.in,       wg.in_channels, wg.out_channels, wg.y.taps, wg.x.taps, wg.y.stride,
+             wg.x.stride, wg.y.dilation, wg.x.dilation,  wg.y.pad,        wg.x.pad,  wg.y.out,  wg.x.out};
         k = c.kernel.rows();
         cols = c.kernel.cols();
         rows.assign(static_cast<std::size_t>(k), std::vector<double>(static_cast<std::size_t>(cols), 0.0));
         for (Eigen::Index r = 0; r < c.kernel.rows(); ++r)
           for (Eigen::Index o = 0; o < c.kernel.cols(); ++o)
-            rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(o)] = static_cast<double>(c.kernel(r, o)) * row_scale(proj);
+            rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(o)] = row_value(conv_in, c.kernel(r, o));
         s.shape.per_sample = g.as_matmul();
         s.shape.conv = true;
-        s.shape.conv_input_bytes = in.h * in.w * in.c;
+        s.shape.conv_input_bytes = wg.pre_pixels() * wg.in_channels;
       }
       quantise_mac_stage(s, net, rows, k, cols);
     }

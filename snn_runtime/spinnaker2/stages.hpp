@@ -22,9 +22,11 @@ struct Incoming {
   int projection = -1;
   int pre = -1;
   std::int64_t offset = 0;
-  /// Bit-plane input population k (0–7), or −1. Its synapses count w·2^k in the stage's ×255
-  /// units (see Stage::pixel_input).
+  /// Bit-plane input population k (0–7), or −1 (see Stage::pixel_input).
   int plane_bit = -1;
+  /// Fixed point: integer weight units per stored-weight unit 2^-n, weight_scale·M of the stage
+  /// (snn::WeightUnits; 2^k for plane k of a ×255 stage). 1 for float networks.
+  std::int64_t multiplier = 1;
 };
 
 /// Work of one ARM core for one sample.
@@ -48,9 +50,10 @@ struct Stage {
   std::vector<float> threshold_float;
   /// Per stacked input row: its non-zero synapses (for synaptic-event counts).
   std::vector<std::int64_t> row_synapses;
-  /// Fed by the eight bit planes of a bit-plane network. Plane k's weights are w·2^k/255, so (as
-  /// in the single-pass engine) this stage's sums, constants and thresholds are kept ×255 in
-  /// fixed point, which makes them integers again: Σ_k bit_k·w·2^k = pixel·w. On the MAC array the
+  /// Fed by the eight bit planes of a bit-plane network. Plane k's weights are w·2^k/255, so (by
+  /// the integer weight-unit rule of every engine, snn::WeightUnits) this stage's sums, constants
+  /// and thresholds are kept ×255 in fixed point, which makes them integers again:
+  /// Σ_k bit_k·w·2^k = pixel·w. On the MAC array the
   /// eight planes are one uint8 operand per pixel (the array multiplies unsigned 8-bit values),
   /// so k counts pixels, not plane neurons.
   bool pixel_input = false;
