@@ -7,6 +7,7 @@
 #include "datasets/dataset.hpp"
 #include "snn_runtime/network/snn_file.hpp"
 #include "snn_runtime/spinnaker1/plots.hpp"
+#include "snn_runtime/spinnaker1/report.hpp"
 #include "snn_runtime/spinnaker1/simulation.hpp"
 
 namespace grindstone::cli {
@@ -39,7 +40,7 @@ nlohmann::json run_spinnaker1(const RunOptions& options, std::string& human) {
 
   s1::SimulationOptions so;
   so.mapping.tiles = options.tiles;
-  so.mapping.machine = s1::spynnaker_machine(options.boards);
+  so.mapping.machine = hw::s1::Machine::Params::for_boards(options.boards);
   for (const std::string& d : options.dead_chips) {
     const auto v = parse_ints(d, 2, "--dead-chip");
     so.mapping.machine.dead_chips.push_back({v[0], v[1]});
@@ -52,7 +53,7 @@ nlohmann::json run_spinnaker1(const RunOptions& options, std::string& human) {
   so.executor.timestep_ms = options.timestep_ms;
   so.executor.between_sample_ms = options.between_sample_ms;
   so.executor.drop_probability = options.drop_probability;
-  so.executor.router.wait2_cycles = options.emergency_wait_cycles;
+  so.executor.router.wait2_cycles = hw::s1::RouterCycles(options.emergency_wait_cycles);
   so.executor.seed = options.seed;
   if (options.time_scale_factor == "auto") {
     so.auto_time_scale = true;

@@ -24,6 +24,7 @@
 #include "datasets/dataset.hpp"
 #include "snn_runtime/functional/single_pass.hpp"
 #include "snn_runtime/network/snn_file.hpp"
+#include "snn_runtime/spinnaker1/report.hpp"
 #include "snn_runtime/spinnaker1/simulation.hpp"
 
 namespace {

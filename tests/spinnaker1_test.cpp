@@ -100,7 +100,7 @@ TEST_CASE("spinnaker1: router overload drops and reinjects, and the books still 
   const auto data = random_dataset(64, 30, 12);
   s1::SimulationOptions o = spread_options(8);
   o.mapping.machine.chip.n_reserved_cores = 14;  // 4 application cores per chip: tiles span chips
-  o.executor.router.wait1_cycles = 0;
+  o.executor.router.wait1_cycles = hw::s1::RouterCycles(0);
   o.executor.router.link.output_buffer_packets = 1;
   o.executor.router.link.bits_per_second = 1e6;  // 40 µs per packet: every burst blocks
   o.executor.router.reinjection_queue_packets = 4;
@@ -117,8 +117,8 @@ TEST_CASE("spinnaker1: emergency routing detours blocked packets, ends, balances
   const auto data = random_dataset(64, 30, 12);
   s1::SimulationOptions o = spread_options(8);
   o.mapping.machine.chip.n_reserved_cores = 14;
-  o.executor.router.wait1_cycles = 0;
-  o.executor.router.wait2_cycles = 2000;
+  o.executor.router.wait1_cycles = hw::s1::RouterCycles(0);
+  o.executor.router.wait2_cycles = hw::s1::RouterCycles(2000);
   o.executor.router.link.output_buffer_packets = 1;
   o.executor.router.link.bits_per_second = 1e6;
   o.executor.router.reinjection_queue_packets = 4;
@@ -202,7 +202,7 @@ TEST_CASE("spinnaker1: temporal groups beyond the ring buffer use delay-extensio
 TEST_CASE("spinnaker1: a routing table that cannot fit names the chip") {
   const snn::Network net = small_network();
   s1::MappingOptions o = spread_options(6).mapping;
-  o.router_table_capacity = 1;
+  o.router_table.capacity = 1;
   const s1::Mapping m = s1::map_network(net, o, "net.snn.h5");
   try {
     (void)s1::build_routing(m, "net.snn.h5");

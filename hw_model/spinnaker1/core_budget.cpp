@@ -71,8 +71,8 @@ CoreBudgetVerdict CoreBudget::check(const CoreLoad& load) const {
          " in its ring buffer (2^" + std::to_string(params_.max_ring_buffer_bits) + " entries; use delay extensions or fewer neurons)");
   } else if (load.n_address_list_entries > params_.max_address_list_entries) {
     fail(CoreResource::PopTableEntries, load.n_address_list_entries, params_.max_address_list_entries, "address-list entries", "");
-  } else if (v.dtcm_total() > params_.dtcm_bytes) {
-    fail(CoreResource::Dtcm, v.dtcm_total(), params_.dtcm_bytes, "bytes",
+  } else if (v.dtcm_total() > chip_.dtcm_bytes) {
+    fail(CoreResource::Dtcm, v.dtcm_total(), chip_.dtcm_bytes, "bytes",
          " (neuron state " + std::to_string(v.dtcm_neuron_state) + ", ring buffers " + std::to_string(v.dtcm_ring_buffers) +
              ", population table " + std::to_string(v.dtcm_pop_table) + ", fixed " + std::to_string(v.dtcm_fixed) + ")");
   } else if (load.synaptic_matrix_bytes > sdram_per_core()) {

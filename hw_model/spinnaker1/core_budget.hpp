@@ -7,7 +7,7 @@
 // ("Max-Neurons/Core: 255", Vineyard et al. seed 001; 255 in older sPyNNaker, 256 in 7.x);
 // rows are (row_length + 3) 32-bit words (N_SYNAPSE_ROW_HEADER_WORDS 3); MPT entries; 2 DMA
 // buffers; incoming spike buffer of 256; ring buffer ≤ 2^14 entries (MAX_RING_BUFFER_BITS = 14,
-// "32Kb DTCM"); SDRAM usable per chip 123,469,792 B.
+// "32Kb DTCM"). DTCM size, usable SDRAM and application cores per chip: ChipParams.
 #include <cstdint>
 #include <string>
 
@@ -62,8 +62,6 @@ class CoreBudget {
     int max_neurons_per_core = 255;
     /// Longest synaptic row. Source: POP_TABLE_MAX_ROW_LENGTH = 256 (utilities/constants.py).
     int max_row_length = 256;
-    /// DTCM per core, bytes. Source: spinnaker.h (64 KB).
-    std::int64_t dtcm_bytes = 64 * 1024;
     /// DTCM taken by the runtime whatever the load (stack, SARK heap headers, recording,
     /// globals), bytes. Assumption: 8 KB.
     std::int64_t dtcm_runtime_bytes = 8 * 1024;
@@ -85,16 +83,14 @@ class CoreBudget {
     /// log2 of the largest ring buffer in 16-bit entries. Source: MAX_RING_BUFFER_BITS = 14
     /// ("14-bits = 16,384 16-bit ring buffer entries = 32Kb DTCM").
     int max_ring_buffer_bits = 14;
-    /// SDRAM usable per chip, bytes (shared by its cores). Source: version_spin1.py.
-    std::int64_t sdram_per_chip_bytes = 123'469'792;
-    /// Application cores sharing a chip's SDRAM, for the per-core SDRAM share. Default 17
-    /// (ChipParams: 18 cores − 1 monitor; assumption, see ChipParams).
-    int application_cores_per_chip = 17;
   };
 
-  CoreBudget() : CoreBudget(Params{}) {}
-  explicit CoreBudget(Params params) : params_(params) {}
+  /// The budget of an application core of `chip`: DTCM per core, usable SDRAM per chip and the
+  /// application cores sharing it all come from ChipParams (their one home).
+  CoreBudget() : CoreBudget(Params{}, ChipParams{}) {}
+  CoreBudget(Params params, ChipParams chip) : params_(params), chip_(chip) {}
   const Params& params() const { return params_; }
+  const ChipParams& chip() const { return chip_; }
 
   /// Checks neurons, row length, delay (must fit the ring-buffer size limit), population table,
   /// DTCM total and the core's SDRAM share, in that order; the first exceeded resource is
@@ -109,11 +105,13 @@ class CoreBudget {
   int max_native_delay(int n_neurons, int n_receptors = 2) const;
   /// Largest n_neurons (≤ max_neurons_per_core) whose ring buffers hold `max_delay_ticks`.
   int max_neurons_for_delay(int max_delay_ticks, int n_receptors = 2) const;
-  /// SDRAM share of one application core: sdram_per_chip_bytes / application_cores_per_chip.
-  std::int64_t sdram_per_core() const { return params_.sdram_per_chip_bytes / params_.application_cores_per_chip; }
+  /// SDRAM share of one application core: the chip's usable SDRAM over its application cores
+  /// (those of a non-Ethernet chip, the common case).
+  std::int64_t sdram_per_core() const { return chip_.sdram_usable_bytes / chip_.application_cores(false); }
 
  private:
   Params params_;
+  ChipParams chip_;
 };
 
 }  // namespace grindstone::hw::s1

@@ -76,5 +76,9 @@ TEST_CASE("core budget: delay and neuron trade-off of the 2^14-entry ring buffer
   CHECK(budget.max_neurons_for_delay(32) == 128);
   CHECK(budget.max_neurons_for_delay(40) == 128);
   CHECK(s1::CoreBudget::row_bytes(256) == 259 * 4);
-  CHECK(budget.sdram_per_core() == 123'469'792 / 17);
+  // 16 application cores share a chip's usable SDRAM (ChipParams: 18 − SCAMP − extra monitor).
+  CHECK(budget.sdram_per_core() == 123'469'792 / 16);
+  s1::ChipParams spare;
+  spare.n_reserved_cores = 3;
+  CHECK(s1::CoreBudget({}, spare).sdram_per_core() == 123'469'792 / 15);
 }

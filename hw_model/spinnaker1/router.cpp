@@ -6,11 +6,11 @@
 
 namespace grindstone::hw::s1 {
 
-std::int64_t decode_router_wait(std::uint8_t encoded) {
+RouterCycles decode_router_wait(std::uint8_t encoded) {
   const std::int64_t m = encoded & 0xF;
   const int e = encoded >> 4;
-  if (e <= 4) return ((m + 16) - (std::int64_t{1} << (4 - e))) * (std::int64_t{1} << e);
-  return (m + 16) * (std::int64_t{1} << e);
+  if (e <= 4) return RouterCycles(((m + 16) - (std::int64_t{1} << (4 - e))) * (std::int64_t{1} << e));
+  return RouterCycles((m + 16) * (std::int64_t{1} << e));
 }
 
 Router::Stats& Router::Stats::operator+=(const Stats& o) {
@@ -37,21 +37,23 @@ Router::Stats& Router::Stats::operator+=(const Stats& o) {
 Router::Router(ChipCoord chip, Params params, std::uint8_t dead_links)
     : chip_(chip),
       params_(params),
-      table_(RoutingTable::Params{params.table_capacity}),
+      table_(params.table),
       links_{InterChipLink(params.link, dead_links & 1u), InterChipLink(params.link, dead_links & 2u),
              InterChipLink(params.link, dead_links & 4u), InterChipLink(params.link, dead_links & 8u),
              InterChipLink(params.link, dead_links & 16u), InterChipLink(params.link, dead_links & 32u)} {
-  require_input(params_.table_capacity >= 1 && params_.table_capacity <= kRouterTableEntries, "router",
-                "table_capacity must be 1..1024");
-  require_input(params_.cycles_per_packet >= 0 && params_.pipeline_cycles >= 0 && params_.wait1_cycles >= 0 &&
-                    params_.wait2_cycles >= 0 && params_.reinjection_queue_packets >= 0,
+  require_input(params_.table.capacity >= 1 && params_.table.capacity <= kRouterTableEntries, "router",
+                "table capacity must be 1.." + std::to_string(kRouterTableEntries));
+  const RouterCycles zero(0);
+  require_input(params_.cycles_per_packet >= zero && params_.pipeline_cycles >= zero && params_.wait1_cycles >= zero &&
+                    params_.wait2_cycles >= zero && params_.core_delivery_cycles >= zero &&
+                    params_.reinjection_queue_packets >= 0,
                 "router", "cycle counts and queue sizes must not be negative");
   require_input(params_.reinjection_poll_period.ps > 0, "router", "reinjection_poll_period must be positive");
-  accept_interval_ = params_.clock.duration(Cycles(params_.cycles_per_packet));
-  pipeline_delay_ = params_.clock.duration(Cycles(params_.pipeline_cycles));
-  wait1_ = params_.clock.duration(Cycles(params_.wait1_cycles));
-  wait2_ = params_.clock.duration(Cycles(params_.wait2_cycles));
-  core_delivery_delay_ = params_.clock.duration(Cycles(params_.core_delivery_cycles));
+  accept_interval_ = params_.clock.duration(params_.cycles_per_packet);
+  pipeline_delay_ = params_.clock.duration(params_.pipeline_cycles);
+  wait1_ = params_.clock.duration(params_.wait1_cycles);
+  wait2_ = params_.clock.duration(params_.wait2_cycles);
+  core_delivery_delay_ = params_.clock.duration(params_.core_delivery_cycles);
   reinjection_delay_ = kCpuClock.duration(params_.reinjection_cycles_per_packet);
 }
 
@@ -68,7 +70,7 @@ std::uint8_t dead_links_of(const Machine& machine, ChipCoord chip) {
 Router::Router(const Machine& machine, ChipCoord chip, Params params) : Router(chip, params, dead_links_of(machine, chip)) {}
 
 void Router::load_table(std::vector<RoutingEntry> entries) {
-  RoutingTable table(std::move(entries), RoutingTable::Params{params_.table_capacity});
+  RoutingTable table(std::move(entries), params_.table);
   table.require_fits(chip_);
   table_ = std::move(table);
   lookup_cache_.clear();
@@ -174,7 +176,7 @@ Router::ForwardResult Router::send(const MulticastPacket& p, const RouteDecision
   if (blocked_links > 0) {
     bool detoured = false;
     // Emergency routing: one blocked link, a normal packet, wait2 > 0 → detour on link+1.
-    if (params_.wait2_cycles > 0 && blocked_links == 1 && p.emergency == EmergencyState::Normal) {
+    if (params_.wait2_cycles > RouterCycles(0) && blocked_links == 1 && p.emergency == EmergencyState::Normal) {
       const int detour = (blocked + 1) % kLinksPerChip;
       const InterChipLink& link = links_[static_cast<std::size_t>(detour)];
       const SimTime t_emergency = ready + wait1;
@@ -190,7 +192,7 @@ Router::ForwardResult Router::send(const MulticastPacket& p, const RouteDecision
     }
     if (!detoured) {
       r.dropped = true;
-      r.departure = ready + wait1 + (params_.wait2_cycles > 0 ? wait2 : SimTime(0));
+      r.departure = ready + wait1 + (params_.wait2_cycles > RouterCycles(0) ? wait2 : SimTime(0));
       ++stats_.dropped;
       stats_.total_blocking += r.departure - ready;
       if (dead_in_route) {

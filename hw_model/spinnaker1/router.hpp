@@ -33,30 +33,30 @@ namespace grindstone::hw::s1 {
 /// Decodes the router's 8-bit floating wait value (M = v & 0xF, E = v >> 4) into router cycles:
 /// ((M+16) − 2^(4−E))·2^E if E ≤ 4, else (M+16)·2^E. Source: SFEC reinjection_status.py.
 /// 0x4F → 480, 0x40 → 240, 0x00 → 0.
-std::int64_t decode_router_wait(std::uint8_t encoded);
+RouterCycles decode_router_wait(std::uint8_t encoded);
 
 class Router {
  public:
   struct Params {
-    /// Routing table capacity. Source: version_spin1.n_router_entries = 1023.
-    int table_capacity = kRouterUsableEntries;
+    /// Routing table (its capacity: kRouterUsableEntries unless a test shrinks it).
+    RoutingTable::Params table;
     /// Router clock. Source: scamp-3.c pll_init "router at 133" MHz.
-    Clock clock = kRouterClock;
+    RouterClock clock = kRouterClock;
     /// Router cycles between accepting successive packets. Assumption (TickySim: period 1).
-    std::int64_t cycles_per_packet = 1;
+    RouterCycles cycles_per_packet = RouterCycles(1);
     /// Router cycles from acceptance to the outputs. Assumption (TickySim pipeline_length: 7).
-    std::int64_t pipeline_cycles = 7;
+    RouterCycles pipeline_cycles = RouterCycles(7);
     /// Router cycles a packet may wait for its outputs before emergency routing (or, with
     /// emergency routing off, before being dropped). Source: sPyNNaker extra monitor
     /// wait1 = 0x4F = 480 cycles (≈3.6 µs); SCAMP's default is 0x40 = 240.
-    std::int64_t wait1_cycles = decode_router_wait(0x4F);
+    RouterCycles wait1_cycles = decode_router_wait(0x4F);
     /// Router cycles an emergency-routed packet may wait before being dropped; 0 disables
     /// emergency routing. Source: sPyNNaker extra monitor wait2 = 0.
-    std::int64_t wait2_cycles = 0;
+    RouterCycles wait2_cycles = RouterCycles(0);
     /// Router cycles to deliver a packet to a local core (router → communications controller).
     /// Assumption: 1 cycle; local delivery never blocks (the core's software spike queue is the
     /// executor's business).
-    std::int64_t core_delivery_cycles = 1;
+    RouterCycles core_delivery_cycles = RouterCycles(1);
     /// Dropped packets are queued by the monitor and reinjected. Source: sPyNNaker default
     /// enable_reinjection = True.
     bool reinjection_enabled = true;

@@ -25,10 +25,10 @@ RouteWord link_route(Link l) { return RouteWord{}.add_link(l); }
 }  // namespace
 
 TEST_CASE("router wait values decode as in SFEC reinjection_status.py") {
-  CHECK(s1::decode_router_wait(0x4F) == 480);
-  CHECK(s1::decode_router_wait(0x40) == 240);
-  CHECK(s1::decode_router_wait(0x00) == 0);
-  CHECK(s1::decode_router_wait(0x5F) == (15 + 16) * 32);
+  CHECK(s1::decode_router_wait(0x4F).value == 480);
+  CHECK(s1::decode_router_wait(0x40).value == 240);
+  CHECK(s1::decode_router_wait(0x00).value == 0);
+  CHECK(s1::decode_router_wait(0x5F).value == (15 + 16) * 32);
 }
 
 TEST_CASE("router: lookup, replication counts and pipeline + link timing") {
@@ -41,11 +41,11 @@ TEST_CASE("router: lookup, replication counts and pipeline + link timing") {
   CHECK(res.decision.kind == s1::RouteKind::Matched);
   CHECK(res.outputs == multi);
   // 7 router cycles at 133 MHz, then 40 bits at 250 Mbit/s = 160 ns.
-  const SimTime pipeline = s1::kRouterClock.duration(s1::Cycles(7));
+  const SimTime pipeline = s1::kRouterClock.duration(s1::RouterCycles(7));
   CHECK(res.departure == pipeline);
   CHECK(res.link_arrival[0] == pipeline + SimTime::from_ns(160));
   CHECK(res.link_arrival[2] == pipeline + SimTime::from_ns(160));
-  CHECK(res.core_delivery == pipeline + s1::kRouterClock.duration(s1::Cycles(1)));
+  CHECK(res.core_delivery == pipeline + s1::kRouterClock.duration(s1::RouterCycles(1)));
   CHECK(r.stats().packets_routed == 1);
   CHECK(r.stats().multicast_replications == 4);
   CHECK(r.stats().link_sends == 2);
@@ -79,7 +79,7 @@ TEST_CASE("router: congestion drops after wait1, reinjection queue, and reinject
   r.load_table({entry(0, 0, link_route(Link::East))});
   // A burst of 60 packets at t=0 onto one 160 ns link: the 2-packet buffer fills and packets
   // wait; those that would wait longer than 480 router cycles (3.6 µs) are dropped.
-  const SimTime wait1 = p.clock.duration(s1::Cycles(480));
+  const SimTime wait1 = p.clock.duration(s1::RouterCycles(480));
   int sent = 0;
   int dropped = 0;
   std::vector<SimTime> reinject_times;
@@ -87,7 +87,7 @@ TEST_CASE("router: congestion drops after wait1, reinjection queue, and reinject
     const auto res = r.forward(MulticastPacket::with_key(static_cast<std::uint32_t>(i)), Arrival::from_core(1), SimTime(0));
     if (res.sent) {
       ++sent;
-      CHECK(res.departure - (SimTime(0) + p.clock.duration(s1::Cycles(7 + i))) <= wait1);
+      CHECK(res.departure - (SimTime(0) + p.clock.duration(s1::RouterCycles(7 + i))) <= wait1);
     } else {
       ++dropped;
       CHECK(res.reinjection_queued);
@@ -139,7 +139,7 @@ TEST_CASE("router: dead links drop without reinjection; emergency routing detour
   // With wait2 > 0 the packet goes NE, the middle chip forwards it S, and the destination
   // treats it as arriving from the West (so default routing continues East).
   s1::Router::Params p;
-  p.wait2_cycles = 240;
+  p.wait2_cycles = s1::RouterCycles(240);
   s1::Router a(m, {5, 5}, p);
   a.load_table({entry(0, 0, link_route(Link::East))});
   const auto first = a.forward(MulticastPacket::with_key(9), Arrival::from_core(1), SimTime(0));

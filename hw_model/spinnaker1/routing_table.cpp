@@ -153,7 +153,7 @@ std::vector<RoutingEntry> compress_routing_table(const std::vector<RoutingEntry>
   local.defaultable_removed = static_cast<int>(removed.size());
 
   std::vector<RoutingEntry> out;
-  if (params.only_when_needed && static_cast<int>(kept.size()) <= params.capacity) {
+  if (params.only_when_needed && static_cast<int>(kept.size()) <= params.table.capacity) {
     out = kept;
   } else {
     // Group by route; least frequent routes first (ties by route word), as PairCompressor.
@@ -192,7 +192,8 @@ std::vector<RoutingEntry> compress_routing_table(const std::vector<RoutingEntry>
   }
   local.compressed_entries = static_cast<int>(out.size());
   if (stats) *stats = local;
-  if (local.compressed_entries > params.capacity) throw InputError(fit_error(chip, local.compressed_entries, params.capacity));
+  if (local.compressed_entries > params.table.capacity)
+    throw InputError(fit_error(chip, local.compressed_entries, params.table.capacity));
   return out;
 }
 

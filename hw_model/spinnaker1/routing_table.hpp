@@ -19,8 +19,10 @@ namespace grindstone::hw::s1 {
 
 /// Multicast entries in the hardware table. Source: spinnaker.h MC_TABLE_SIZE 1024.
 inline constexpr int kRouterTableEntries = 1024;
-/// Entries usable by applications: SCAMP reserves SYS_MC_ENTRIES = 1 (version_spin1.py: 1023).
-inline constexpr int kRouterUsableEntries = 1023;
+/// Entries SCAMP keeps for itself. Source: sark.h SYS_MC_ENTRIES = 1.
+inline constexpr int kRouterSystemEntries = 1;
+/// Entries usable by applications (version_spin1.n_router_entries = 1023): derived.
+inline constexpr int kRouterUsableEntries = kRouterTableEntries - kRouterSystemEntries;
 /// Cores a route word can address (bits 6..23).
 inline constexpr int kRouteCores = 18;
 
@@ -117,8 +119,9 @@ struct RouteDecision {
 class RoutingTable {
  public:
   struct Params {
-    /// Entries the router holds for applications. Source: version_spin1.n_router_entries = 1023
-    /// (1024 in MC_TABLE_SIZE, 1 reserved by SCAMP SYS_MC_ENTRIES).
+    /// Entries the router holds for applications: kRouterUsableEntries on hardware (the one
+    /// home of the capacity; the mapper, the compressor and the router all take this struct),
+    /// smaller only in tests.
     int capacity = kRouterUsableEntries;
   };
 
@@ -150,8 +153,8 @@ class RoutingTable {
 
 /// Table compression.
 struct CompressionParams {
-  /// Entries the compressed table must fit in. Source: version_spin1.n_router_entries.
-  int capacity = kRouterUsableEntries;
+  /// The table the compressed entries must fit in.
+  RoutingTable::Params table;
   /// Drop defaultable entries whose keys no other entry can catch (routing_entry.defaultable;
   /// OrderedCovering and the on-chip compressors remove them).
   bool remove_defaultable = true;

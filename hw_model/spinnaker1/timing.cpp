@@ -14,16 +14,22 @@ CoreTiming::Stats& CoreTiming::Stats::operator+=(const Stats& o) {
   return *this;
 }
 
-Cycles CoreTiming::tick_cycles(const CoreTickWork& w) const {
-  const Params& p = params_;
-  const Cycles synapse_cycles = p.per_synaptic_event * w.synaptic_events;
-  Cycles c = p.timer_tick_overhead + p.per_neuron_update * w.neurons_updated + p.per_neuron_spike * w.neurons_spiked +
-             p.per_spike_received * w.spikes_received + p.per_pop_table_miss * w.pop_table_misses + synapse_cycles;
+Cycles CoreTiming::dma_cycles(std::int64_t bytes) const {
+  return Cycles(static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) / params_.dma_bytes_per_cycle)));
+}
+
+Cycles CoreTiming::synapse_and_dma_cycles(std::int64_t synapses, std::int64_t row_bytes) const {
+  const Cycles synapse_cycles = params_.per_synaptic_event * synapses;
   // Double-buffered DMA: the next row streams in while the current one is processed, so only
   // transfer time beyond the synapse processing shows up.
-  const auto dma = Cycles(static_cast<std::int64_t>(std::ceil(static_cast<double>(w.row_bytes_fetched) / p.dma_bytes_per_cycle)));
-  if (dma > synapse_cycles) c += dma - synapse_cycles;
-  return c;
+  const Cycles dma = dma_cycles(row_bytes);
+  return dma > synapse_cycles ? dma : synapse_cycles;
+}
+
+Cycles CoreTiming::tick_cycles(const CoreTickWork& w) const {
+  const Params& p = params_;
+  return timer_cycles(w.neurons_updated, w.neurons_spiked) + p.per_spike_received * w.spikes_received +
+         p.per_pop_table_miss * w.pop_table_misses + synapse_and_dma_cycles(w.synaptic_events, w.row_bytes_fetched);
 }
 
 Cycles CoreTiming::record_tick(const CoreTickWork& work, Cycles budget) {
@@ -51,7 +57,7 @@ void TimingParams::validate() const {
                     " is not a whole number of us");
 }
 
-SimTime router_time_per_packet(const Router::Params& p) { return p.clock.duration(Cycles(p.cycles_per_packet)); }
+SimTime router_time_per_packet(const Router::Params& p) { return p.clock.duration(p.cycles_per_packet); }
 
 SimTime link_time_per_packet(const InterChipLink::Params& p, bool with_payload) {
   const int bits = with_payload ? kPacketBitsWithPayload : kPacketBitsNoPayload;

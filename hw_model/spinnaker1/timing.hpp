@@ -73,6 +73,33 @@ class CoreTiming {
   const Params& params() const { return params_; }
   const Stats& stats() const { return stats_; }
 
+  // Per-event costs, the pieces tick_cycles is built from (an event-driven executor charges them
+  // one event at a time).
+  /// The timer event: overhead + neurons·per_neuron_update + spiked·per_neuron_spike.
+  Cycles timer_cycles(std::int64_t neurons_updated, std::int64_t neurons_spiked) const {
+    return params_.timer_tick_overhead + params_.per_neuron_update * neurons_updated +
+           params_.per_neuron_spike * neurons_spiked;
+  }
+  /// When, from the start of its timer event, a core sends the spike of its `spikes`-th spiking
+  /// neuron (1-based) after updating `neurons_updated` neurons.
+  Cycles spike_send_cycles(std::int64_t neurons_updated, std::int64_t spikes) const {
+    return timer_cycles(neurons_updated, spikes);
+  }
+  /// DMA of `bytes` from SDRAM (rounded up to whole cycles).
+  Cycles dma_cycles(std::int64_t bytes) const;
+  /// Synapse processing of `synapses` words overlapped with the DMA of `row_bytes`:
+  /// max(synapses·per_synaptic_event, DMA cycles).
+  Cycles synapse_and_dma_cycles(std::int64_t synapses, std::int64_t row_bytes) const;
+  /// One received packet that hits the population table, with its row of `synapses` words
+  /// (`row_bytes` DMA'd): per_spike_received + synapse_and_dma_cycles.
+  Cycles packet_cycles(std::int64_t synapses, std::int64_t row_bytes) const {
+    return params_.per_spike_received + synapse_and_dma_cycles(synapses, row_bytes);
+  }
+  /// One received packet that misses the population table.
+  Cycles miss_cycles() const { return params_.per_pop_table_miss; }
+  /// One packet received by a delay-extension core (queued for re-sending, no row).
+  Cycles relay_cycles() const { return params_.per_spike_received; }
+
   /// Cycles one tick of `work` takes: timer overhead + neurons·per_neuron_update +
   /// spiked·per_neuron_spike + spikes·per_spike_received + misses·per_pop_table_miss +
   /// events·per_synaptic_event + max(0, DMA cycles − events·per_synaptic_event) (the DMA of the

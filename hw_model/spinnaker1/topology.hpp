@@ -52,12 +52,15 @@ const char* link_name(Link l);
 struct ChipParams {
   /// ARM968 cores per chip. Source: spinnaker_tools include/spinnaker.h NUM_CPUS 18.
   int n_cores = 18;
-  /// Cores reserved on every chip (not available to applications). Default 1: the SCAMP monitor
-  /// (core 0). Assumption: the project's default is 1 monitor + 17 application cores; sPyNNaker
-  /// images also reserve an "extra monitor" (set 2 for ≤16 application cores, reference §3).
-  int n_reserved_cores = 1;
-  /// Further cores reserved on Ethernet chips (sPyNNaker's packet gatherer). Default 0
-  /// (assumption, see n_reserved_cores); sPyNNaker: 1 (≤15 application cores, reference §3).
+  /// Cores reserved on every chip (not available to applications): the SCAMP monitor (core 0)
+  /// and sPyNNaker's default advanced-monitor "extra monitor" (reinjection, fast I/O), leaving
+  /// ≤16 application cores. Source: reference §3 (sPyNNaker 7.x application cores ≤16).
+  int n_reserved_cores = 2;
+  /// Further cores reserved on Ethernet chips (sPyNNaker's packet gatherer, ≤15 application
+  /// cores there, reference §3). Assumption: 0, i.e. no packet gatherer — the model loads no
+  /// data over the fast data-in path; settled by `n_user_processors` of an Ethernet chip in a
+  /// sPyNNaker 7 machine description of a live SpiNN-5 board. (Reserving it leaves the seed's
+  /// figures unchanged in count — 767 ≥ 760 cores on a board — but moves placements.)
   int n_extra_reserved_cores_ethernet = 0;
   /// Data tightly-coupled memory per core, bytes. Source: spinnaker.h (64 KB DTCM).
   std::int64_t dtcm_bytes = 64 * 1024;

@@ -1,8 +1,9 @@
 #pragma once
-// Strong types for the three clocks of a SpiNNaker 1 model, so a tick count is never mistaken for
-// a cycle count or a duration: Ticks (simulation timesteps), Cycles (clock cycles of a named
-// clock: the 200 MHz ARM968 CPU clock unless stated) and SimTime (modelled hardware time in
-// integer picoseconds, exact for the 200 MHz clock: 1 cycle = 5000 ps).
+// Strong types for the time quantities of a SpiNNaker 1 model, so a tick count is never mistaken
+// for a cycle count or a duration, nor a router cycle for a CPU cycle: Ticks (simulation
+// timesteps), Cycles (200 MHz ARM968 CPU cycles), RouterCycles (133 MHz router cycles) and
+// SimTime (modelled hardware time in integer picoseconds, exact for the 200 MHz clock: 1 cycle =
+// 5000 ps).
 // Converting cycles to time always goes through a Clock, which names the frequency.
 #include <cmath>
 #include <compare>
@@ -27,21 +28,31 @@ struct Ticks {
   friend constexpr auto operator<=>(Ticks, Ticks) = default;
 };
 
-/// A count of clock cycles. Which clock is a property of the quantity (documented where it is
-/// declared); CPU cycles (200 MHz) unless stated.
-struct Cycles {
+/// Clock domains of a SpiNNaker 1 chip (gem5-style: a cycle count carries its clock domain in
+/// its type, so router cycles can never be added to CPU cycles or converted with the wrong clock).
+struct CpuDomain {};     ///< ARM968 application/monitor cores
+struct RouterDomain {};  ///< multicast router and system bus
+
+/// A count of cycles of the clock domain `Domain`.
+template <class Domain>
+struct CycleCount {
   std::int64_t value = 0;
 
-  constexpr Cycles() = default;
-  constexpr explicit Cycles(std::int64_t n) : value(n) {}
-  constexpr Cycles& operator+=(Cycles o) { value += o.value; return *this; }
-  constexpr Cycles& operator-=(Cycles o) { value -= o.value; return *this; }
-  friend constexpr Cycles operator+(Cycles a, Cycles b) { return Cycles(a.value + b.value); }
-  friend constexpr Cycles operator-(Cycles a, Cycles b) { return Cycles(a.value - b.value); }
-  friend constexpr Cycles operator*(Cycles a, std::int64_t k) { return Cycles(a.value * k); }
-  friend constexpr Cycles operator*(std::int64_t k, Cycles a) { return Cycles(a.value * k); }
-  friend constexpr auto operator<=>(Cycles, Cycles) = default;
+  constexpr CycleCount() = default;
+  constexpr explicit CycleCount(std::int64_t n) : value(n) {}
+  constexpr CycleCount& operator+=(CycleCount o) { value += o.value; return *this; }
+  constexpr CycleCount& operator-=(CycleCount o) { value -= o.value; return *this; }
+  friend constexpr CycleCount operator+(CycleCount a, CycleCount b) { return CycleCount(a.value + b.value); }
+  friend constexpr CycleCount operator-(CycleCount a, CycleCount b) { return CycleCount(a.value - b.value); }
+  friend constexpr CycleCount operator*(CycleCount a, std::int64_t k) { return CycleCount(a.value * k); }
+  friend constexpr CycleCount operator*(std::int64_t k, CycleCount a) { return CycleCount(a.value * k); }
+  friend constexpr auto operator<=>(CycleCount, CycleCount) = default;
 };
+
+/// CPU cycles (200 MHz ARM968 clock).
+using Cycles = CycleCount<CpuDomain>;
+/// Router cycles (133 MHz router clock).
+using RouterCycles = CycleCount<RouterDomain>;
 
 /// Modelled hardware time (wall-clock time of the simulated machine), integer picoseconds.
 /// int64 picoseconds cover ±106 days, far beyond any run.
@@ -71,28 +82,34 @@ struct SimTime {
 constexpr SimTime max(SimTime a, SimTime b) { return a >= b ? a : b; }
 constexpr SimTime min(SimTime a, SimTime b) { return a <= b ? a : b; }
 
-/// A clock frequency: the only way to turn cycles into time and back.
-struct Clock {
+/// A clock frequency of domain `Domain`: the only way to turn that domain's cycles into time and
+/// back.
+template <class Domain>
+struct ClockOf {
   /// Frequency in hertz.
   double hz = 200e6;
 
   /// Duration of `c` cycles, rounded to the nearest picosecond.
-  SimTime duration(Cycles c) const { return SimTime(std::llround(static_cast<double>(c.value) * 1e12 / hz)); }
+  SimTime duration(CycleCount<Domain> c) const { return SimTime(std::llround(static_cast<double>(c.value) * 1e12 / hz)); }
   /// Whole cycles that fit in `t` (rounded down).
-  Cycles cycles_in(SimTime t) const {
-    return Cycles(static_cast<std::int64_t>(std::floor(static_cast<double>(t.ps) * hz * 1e-12 + 1e-9)));
+  CycleCount<Domain> cycles_in(SimTime t) const {
+    return CycleCount<Domain>(static_cast<std::int64_t>(std::floor(static_cast<double>(t.ps) * hz * 1e-12 + 1e-9)));
   }
   /// Cycles needed to cover `t` (rounded up).
-  Cycles cycles_covering(SimTime t) const {
-    return Cycles(static_cast<std::int64_t>(std::ceil(static_cast<double>(t.ps) * hz * 1e-12 - 1e-9)));
+  CycleCount<Domain> cycles_covering(SimTime t) const {
+    return CycleCount<Domain>(static_cast<std::int64_t>(std::ceil(static_cast<double>(t.ps) * hz * 1e-12 - 1e-9)));
   }
 };
+
+/// The CPU clock type (kept as `Clock`: most clocks in the model are CPU clocks).
+using Clock = ClockOf<CpuDomain>;
+using RouterClock = ClockOf<RouterDomain>;
 
 /// ARM968 CPU clock. Source: spinnaker_tools scamp-3.c pll_init "CPUs at 200" MHz; SpiNNMachine
 /// clock_speeds_hz = 200e6 (reference §3).
 inline constexpr Clock kCpuClock{200e6};
 /// Router and system-bus clock. Source: spinnaker_tools scamp-3.c pll_init "system bus and router
 /// at 133" MHz (reference §3).
-inline constexpr Clock kRouterClock{133e6};
+inline constexpr RouterClock kRouterClock{133e6};
 
 }  // namespace grindstone::hw::s1

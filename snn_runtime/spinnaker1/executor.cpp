@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/random.hpp"
+#include "hw_model/spinnaker1/delays.hpp"
 #include "hw_model/spinnaker1/ring_buffer.hpp"
 #include "hw_model/spinnaker1/router.hpp"
 #include "snn_runtime/network/decode.hpp"
@@ -51,7 +52,7 @@ struct RouterEvent {
 /// Per-core counters, summed in core order after each run.
 struct CoreCounters {
   std::int64_t spikes = 0, synaptic_events = 0, delivered = 0, queue_drops = 0, late_packets = 0, late_events = 0,
-               misses = 0, overruns = 0, worst_cycles = 0;
+               misses = 0, overruns = 0, worst_cycles = 0, busy_cycles = 0, ticks = 0;
 };
 
 /// Per-routing-group counters.
@@ -153,7 +154,6 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
   const SimTime tick_period = SimTime::from_seconds(opt.timestep_ms * 1e-3 * opt.time_scale_factor);
   const hw::s1::CoreTiming timing(opt.core);
   const hw::s1::Clock cpu = opt.core.clock;
-  const Cycles overhead = opt.core.timer_tick_overhead;
 
   // Samples: global sample s runs on tile s % tiles as that tile's (s / tiles)-th sample, which
   // starts at tick (s / tiles) · period.
@@ -184,14 +184,14 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
 
   // ---- state ----------------------------------------------------------------------------------------
   std::vector<CoreState> cores(n_cores);
-  const int delay_ring = m.options.max_delay_ticks + m.options.delay_stage_ticks + 1;
+  const auto delay_ring = static_cast<int>((hw::s1::kMaxDelay + hw::s1::kDelayStageTicks).value + 1);
   for (std::size_t c = 0; c < n_cores; ++c) {
     const CoreSlice& s = m.slices[static_cast<std::size_t>(m.cores[c].slice)];
     CoreState& st = cores[c];
     if (s.kind == CoreKind::Neurons) {
       hw::s1::RingBuffer::Params rp;
       rp.n_neurons = s.count;
-      rp.max_delay_ticks = m.options.ring_buffer_slots;
+      rp.max_delay_ticks = static_cast<int>(hw::s1::kMaxNativeDelay.value);
       rp.weight_shift = m.encodings[static_cast<std::size_t>(s.population)].shift;
       st.ring = std::make_unique<hw::s1::RingBuffer>(rp);
       st.drained.assign(static_cast<std::size_t>(2 * s.count), 0);
@@ -203,8 +203,10 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
   }
   std::vector<hw::s1::Router> routers;
   routers.reserve(n_chips);
+  hw::s1::Router::Params router_params = opt.router;
+  router_params.table = m.options.router_table;  // the tables were compressed to fit this
   for (std::size_t c = 0; c < n_chips; ++c) {
-    routers.emplace_back(m.machine, m.machine.chips()[c], opt.router);
+    routers.emplace_back(m.machine, m.machine.chips()[c], router_params);
     routers.back().load_table(routing.tables[c]);
   }
   // Rows regrouped for the host, and the processing time of each row (cycles → time once).
@@ -215,25 +217,12 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     prepared[i] = prepare_matrix(mat);
     row_duration[i].resize(mat.row_begin.size() - 1);
     for (std::size_t a = 0; a + 1 < mat.row_begin.size(); ++a) {
-      hw::s1::CoreTickWork w;
       const std::uint32_t len = mat.row_begin[a + 1] - mat.row_begin[a];
-      w.spikes_received = 1;
-      w.rows_fetched = 1;
-      w.row_bytes_fetched = hw::s1::CoreBudget::row_bytes(static_cast<int>(len));
-      w.synaptic_events = len;
-      row_duration[i][a] = cpu.duration(timing.tick_cycles(w) - overhead);
+      row_duration[i][a] = cpu.duration(timing.packet_cycles(len, hw::s1::CoreBudget::row_bytes(static_cast<int>(len))));
     }
   });
-  const SimTime miss_duration = [&] {
-    hw::s1::CoreTickWork w;
-    w.pop_table_misses = 1;
-    return cpu.duration(timing.tick_cycles(w) - overhead);
-  }();
-  const SimTime delay_packet_duration = [&] {
-    hw::s1::CoreTickWork w;
-    w.spikes_received = 1;
-    return cpu.duration(timing.tick_cycles(w) - overhead);
-  }();
+  const SimTime miss_duration = cpu.duration(timing.miss_cycles());
+  const SimTime delay_packet_duration = cpu.duration(timing.relay_cycles());
   RouteMemo route_memo(m, routing);
   std::vector<GroupEvents> group_events;
   // Key → source core: vertex-global index and core-in-vertex.
@@ -286,8 +275,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
       const Population& pop = network.populations[static_cast<std::size_t>(s.population)];
       auto emit = [&](std::uint32_t atom, std::int64_t neurons_before) {
         st.spike_atoms.push_back(atom);
-        const Cycles at = overhead + opt.core.per_neuron_update * neurons_before +
-                          opt.core.per_neuron_spike * static_cast<std::int64_t>(st.spike_atoms.size());
+        const Cycles at = timing.spike_send_cycles(neurons_before, static_cast<std::int64_t>(st.spike_atoms.size()));
         st.spike_times.push_back(start + cpu.duration(at));
       };
       if (s.kind == CoreKind::Neurons) {
@@ -344,7 +332,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
         work.neurons_spiked = static_cast<std::int64_t>(st.spike_atoms.size());
       }
       if (s.kind == CoreKind::Neurons) work.neurons_spiked = static_cast<std::int64_t>(st.spike_atoms.size());
-      st.busy_until = start + cpu.duration(timing.tick_cycles(work));
+      st.busy_until = start + cpu.duration(timing.timer_cycles(work.neurons_updated, work.neurons_spiked));
       if (s.kind != CoreKind::DelayExtension) st.counters.spikes += static_cast<std::int64_t>(st.spike_atoms.size());
       // Output spikes → sample bits; raster.
       const bool is_output = s.population == network.output && s.kind == CoreKind::Neurons;
@@ -376,7 +364,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     }
     // An emergency detour passes through a neighbour that need not be on the packet's tree, so
     // with emergency routing on, groups could share a router: route the tick as one group.
-    if (opt.router.wait2_cycles > 0)
+    if (opt.router.wait2_cycles > hw::s1::RouterCycles(0))
       for (int c : active) {
         const int a = find_root(chip_parent, routing.sources[static_cast<std::size_t>(c)].chips[0]);
         const int b = find_root(chip_parent, routing.sources[static_cast<std::size_t>(active[0])].chips[0]);
@@ -515,7 +503,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
             const SimTime finish = begin + delay_packet_duration;
             for (int stage = 1; stage <= s.stages; ++stage) {
               if (!((mask >> (stage - 1)) & 1u)) continue;
-              const std::int64_t when = T + static_cast<std::int64_t>(stage) * m.options.delay_stage_ticks;
+              const std::int64_t when = T + static_cast<std::int64_t>(stage) * hw::s1::kDelayStageTicks.value;
               if (finish > tick_period * when) { ++st.counters.late_events; continue; }
               st.scheduled[static_cast<std::size_t>(when % delay_ring)].push_back(
                   static_cast<std::uint32_t>((stage - 1) * s.count) + d.atom);
@@ -543,6 +531,8 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
       }
       const std::int64_t worked = cpu.cycles_in(st.busy_until - st.tick_began).value;
       st.counters.worst_cycles = std::max(st.counters.worst_cycles, worked);
+      st.counters.busy_cycles += worked;
+      ++st.counters.ticks;
       if (st.busy_until > tick_start + tick_period) ++st.counters.overruns;
     });
 
@@ -571,6 +561,10 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     res.pop_table_misses += k.misses;
     res.core_overruns += k.overruns;
     res.worst_tick_cycles = std::max(res.worst_tick_cycles, k.worst_cycles);
+    res.core_timing_stats.ticks += k.ticks;
+    res.core_timing_stats.overruns += k.overruns;
+    res.core_timing_stats.busy += Cycles(k.busy_cycles);
+    res.core_timing_stats.max_tick = std::max(res.core_timing_stats.max_tick, Cycles(k.worst_cycles));
     res.packets_sent += sent_per_core[c];
     if (cores[c].ring) {
       res.ring_buffer_saturations += cores[c].ring->stats().saturations;

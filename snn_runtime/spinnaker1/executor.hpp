@@ -106,6 +106,8 @@ struct ExecutorResult {
   hw::s1::Router::Stats router_stats;
   hw::s1::InterChipLink::Stats link_stats;
   hw::s1::RingBuffer::Stats ring_buffer_stats;
+  /// Core work per (core, tick) in CPU cycles, as CoreTiming::Stats (busy = Σ worked cycles).
+  hw::s1::CoreTiming::Stats core_timing_stats;
   std::vector<RasterSpike> raster;
   hw::s1::EnergyModel::Breakdown energy;
   double wall_seconds = 0.0;

@@ -24,24 +24,10 @@ struct PendingSynapse {
 
 }  // namespace
 
-hw::s1::Machine::Params spynnaker_machine(int boards) {
-  hw::s1::Machine::Params p = hw::s1::Machine::Params::for_boards(boards);
-  p.chip.n_reserved_cores = 2;
-  return p;
-}
-
-hw::s1::CoreBudget::Params spynnaker_core_budget() {
-  hw::s1::CoreBudget::Params p;
-  p.application_cores_per_chip = 16;
-  return p;
-}
-
 Mapping map_network(const Network& network, const MappingOptions& options, const std::string& context) {
   require_input(options.tiles >= 1, context, "--tiles: must be ≥ 1");
   require_input(options.max_neurons_per_core >= 1 && options.max_neurons_per_core <= 256, context,
                 "max neurons per core: must be 1..256 (8-bit row index)");
-  require_input(options.ring_buffer_slots == 16 && options.delay_stage_ticks == 16, context,
-                "ring buffer: this model stores 4-bit delays (16 slots, 16-tick delay stages)");
   Mapping m{options, hw::s1::Machine(options.machine)};
   m.encodings = choose_weight_encodings(network, context);
   const auto n_pops = static_cast<int>(network.populations.size());
@@ -51,18 +37,18 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
   for (const Projection& pr : network.projections) {
     const int d = max_delay(network, pr);
     m.max_delay = std::max(m.max_delay, d);
-    require_input(d <= options.max_delay_ticks, context,
+    require_input(hw::s1::Ticks(d) <= hw::s1::kMaxDelay, context,
                   "projection '" + pr.name + "': delay " + std::to_string(d) + " ticks exceeds the " +
-                      std::to_string(options.max_delay_ticks) + " a delay extension supports");
-    if (d > options.ring_buffer_slots)
+                      std::to_string(hw::s1::kMaxDelay.value) + " a delay extension supports");
+    if (hw::s1::Ticks(d) > hw::s1::kMaxNativeDelay)
       stages_of[static_cast<std::size_t>(pr.pre)] =
-          std::max(stages_of[static_cast<std::size_t>(pr.pre)], (d - 1) / options.delay_stage_ticks);
+          std::max(stages_of[static_cast<std::size_t>(pr.pre)], hw::s1::delay_stage(hw::s1::Ticks(d)));
   }
 
   // ---- splitting ---------------------------------------------------------------------------------
-  const hw::s1::CoreBudget budget(options.core_budget);
+  const hw::s1::CoreBudget budget(options.core_budget, options.machine.chip);
   // Neurons per core: the option, capped so that the ring buffers of a 16-tick native delay fit.
-  const std::int64_t dtcm_limit = budget.max_neurons_for_delay(options.ring_buffer_slots);
+  const std::int64_t dtcm_limit = budget.max_neurons_for_delay(static_cast<int>(hw::s1::kMaxNativeDelay.value));
   require_input(dtcm_limit >= 1, context, "core budget: not even one neuron fits a core's ring buffers");
   m.population_slices.assign(static_cast<std::size_t>(n_pops), {});
   for (int p = 0; p < n_pops; ++p) {
@@ -134,7 +120,7 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
           const int target = post_slices[static_cast<std::size_t>(ts)];
           const int post_local = static_cast<int>(i - static_cast<std::int64_t>(ts) * post_per_core);
           const int d = post.fire_tick(i) - pre_tick;
-          const int stage = (d - 1) / options.delay_stage_ticks;
+          const int stage = hw::s1::delay_stage(hw::s1::Ticks(d));
           const std::uint32_t weight = stored_weight(enc, w, pr.weight_scale);
           const int receptor = w < 0 ? 1 : 0;
           if (stage == 0) {
@@ -145,7 +131,7 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
             dc.stage_mask[static_cast<std::size_t>(a)] |= static_cast<std::uint16_t>(1u << (stage - 1));
             const auto atom = static_cast<std::uint32_t>((stage - 1) * src.count + a);
             bucket(delay_slice, target).push_back(
-                {atom, SynapticMatrix::word(weight, d - stage * options.delay_stage_ticks, receptor, post_local)});
+                {atom, SynapticMatrix::word(weight, d - stage * static_cast<int>(hw::s1::kDelayStageTicks.value), receptor, post_local)});
           }
         });
       }

@@ -2,8 +2,8 @@
 // Mapping a converted network onto a SpiNNaker 1 machine, as sPyNNaker/PACMAN would:
 //   1. splitting: every population becomes cores of at most `max_neurons_per_core` neurons
 //      (spike sources up to `max_source_atoms_per_core`), further limited by DTCM/SDRAM and the
-//      256-synapse row limit; pre populations whose delays exceed the ring buffer (16 slots) get
-//      delay-extension cores (stages of 16 ticks, at most 144 ticks in all);
+//      256-synapse row limit; pre populations whose delays exceed the native 16 ticks get
+//      delay-extension cores (stages of 16 ticks, at most 144 ticks in all: hw delays.hpp);
 //   2. `tiles` copies of that per-tile layout (each tile classifies its own stream of samples);
 //   3. placement: a tile's cores consecutive in population order (a population's cores together),
 //      tiles spread evenly over the live chips in breadth-first order from the Ethernet chip;
@@ -17,20 +17,13 @@
 #include <vector>
 
 #include "hw_model/spinnaker1/core_budget.hpp"
+#include "hw_model/spinnaker1/delays.hpp"
 #include "hw_model/spinnaker1/routing_table.hpp"
 #include "hw_model/spinnaker1/topology.hpp"
 #include "snn_runtime/network/network.hpp"
 #include "snn_runtime/spinnaker1/synapses.hpp"
 
 namespace grindstone::snn::spinnaker1 {
-
-/// `boards` SpiNN-5 boards (triads beyond one) with sPyNNaker's reservations: the SCAMP monitor
-/// and the extra monitor (reinjection) on every chip, leaving 16 application cores per chip
-/// (reference §3; the packet gatherer on Ethernet chips is not reserved, as the seed's 760
-/// usable cores on a 48-chip board imply).
-hw::s1::Machine::Params spynnaker_machine(int boards);
-/// hw_model's CoreBudget with 16 application cores sharing a chip's SDRAM.
-hw::s1::CoreBudget::Params spynnaker_core_budget();
 
 struct MappingOptions {
   int tiles = 1;
@@ -41,22 +34,17 @@ struct MappingOptions {
   /// core, as the seed's dense experiment used ("Cores per tile: 4 (1 per pop/layer including
   /// spike-source-array)").
   int max_source_atoms_per_core = 1024;
-  /// Ring-buffer delay slots (ticks a core delays natively). Source: reference §1 (≤6: 16).
-  int ring_buffer_slots = 16;
-  /// Ticks per delay-extension stage and the longest delay. Source: ARCHITECTURE.md §2 / the
-  /// seed ("stages of 16 ticks, at most 144").
-  int delay_stage_ticks = 16;
-  int max_delay_ticks = 144;
   /// Longest synaptic row. Source: reference §2 POP_TABLE_MAX_ROW_LENGTH = 256.
   int max_row_length = 256;
-  /// Per-core DTCM/SDRAM/row limits (hw_model); max_neurons_per_core above takes precedence.
-  hw::s1::CoreBudget::Params core_budget = spynnaker_core_budget();
-  /// Usable routing-table entries per router (1023 on hardware; smaller only in tests).
-  int router_table_capacity = hw::s1::kRouterUsableEntries;
-  /// Chips and faults. Default: one SpiNN-5 board with sPyNNaker's reservations (SCAMP monitor +
-  /// extra monitor on every chip: 16 application cores per chip).
-  hw::s1::Machine::Params machine = spynnaker_machine(1);
-
+  /// Per-core DTCM/row limits (hw_model; the chip's DTCM, SDRAM and cores come from
+  /// machine.chip); max_neurons_per_core above takes precedence.
+  hw::s1::CoreBudget::Params core_budget;
+  /// Routing tables the compressor must fit and the executor's routers hold (capacity 1023 on
+  /// hardware; smaller only in tests).
+  hw::s1::RoutingTable::Params router_table;
+  /// Chips and faults. Default: one SpiNN-5 board with sPyNNaker's reservations (ChipParams:
+  /// SCAMP monitor + extra monitor on every chip, 16 application cores per chip).
+  hw::s1::Machine::Params machine = hw::s1::Machine::Params::for_boards(1);
 };
 
 enum class CoreKind : std::uint8_t { Neurons, Source, DelayExtension };
@@ -131,7 +119,7 @@ struct Mapping {
 };
 
 /// Maps `network` (validated by the caller). InputError naming `context` when the network does
-/// not fit the machine (too many cores, a delay above max_delay_ticks, key fields over 32 bits).
+/// not fit the machine (too many cores, a delay above hw::s1::kMaxDelay, key fields over 32 bits).
 Mapping map_network(const Network& network, const MappingOptions& options, const std::string& context);
 
 }  // namespace grindstone::snn::spinnaker1

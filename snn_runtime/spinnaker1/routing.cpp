@@ -106,7 +106,7 @@ Routing build_routing(const Mapping& m, const std::string& context) {
   r.tables.resize(n_chips);
   r.compression.resize(n_chips);
   hw::s1::CompressionParams cp;
-  cp.capacity = m.options.router_table_capacity;
+  cp.table = m.options.router_table;
   for (std::size_t c = 0; c < n_chips; ++c) {
     if (raw[c].empty()) continue;
     std::sort(raw[c].begin(), raw[c].end(),
@@ -125,9 +125,7 @@ Routing build_routing(const Mapping& m, const std::string& context) {
   std::vector<hw::s1::RoutingTable> tables;
   tables.reserve(n_chips);
   for (std::size_t c = 0; c < n_chips; ++c) {
-    hw::s1::RoutingTable::Params tp;
-    tp.capacity = m.options.router_table_capacity;
-    tables.emplace_back(r.tables[c], tp);
+    tables.emplace_back(r.tables[c], m.options.router_table);
   }
   for (std::size_t s = 0; s < m.cores.size(); ++s) {
     const PlacedCore& src = m.cores[s];

@@ -1,8 +1,7 @@
 #pragma once
 // One SpiNNaker 1 experiment end to end: map, route, execute (optionally searching the smallest
-// time-scale factor with no overrun), and the JSON report of `run --engine spinnaker1`
-// (ARCHITECTURE.md §3). Used by the CLI, the benchmark and the tests.
-#include <nlohmann/json.hpp>
+// time-scale factor with no overrun). Used by the CLI, the benchmark and the tests; the report is
+// in report.hpp.
 #include <optional>
 #include <string>
 
@@ -37,10 +36,5 @@ bool no_overrun(const ExecutorResult& r);
 
 Simulation simulate(const Network& network, const datasets::Dataset& data, const SimulationOptions& options,
                     const std::string& context);
-
-/// The `run --engine spinnaker1` JSON object.
-nlohmann::json report_json(const Network& network, const Simulation& sim, const std::string& dataset);
-/// A few readable lines.
-std::string report_human(const Simulation& sim, const std::string& dataset);
 
 }  // namespace grindstone::snn::spinnaker1
