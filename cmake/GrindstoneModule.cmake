@@ -1,10 +1,11 @@
-# grindstone_module(NAME <target> DIRS <subdirs...> DEPS <libs...>)
+# grindstone_module(NAME <target> DIRS <subdirs...> DEPS <libs...> [TEST_DEPS <libs...>])
 #
 # One library per module folder. Sources are globbed per folder so that adding a file never
 # needs a CMakeLists edit: every *.cpp except *_test.cpp goes into the library; every
-# *_test.cpp goes into one doctest executable `<target>_tests` registered with CTest.
+# *_test.cpp goes into one doctest executable `<target>_tests` registered with CTest, linked
+# with TEST_DEPS too (the test-support libraries of testing/, never part of the library).
 function(grindstone_module)
-  cmake_parse_arguments(M "" "NAME" "DIRS;DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "NAME" "DIRS;DEPS;TEST_DEPS" ${ARGN})
   set(srcs)
   set(tests)
   foreach(d ${M_DIRS})
@@ -29,7 +30,7 @@ function(grindstone_module)
   target_link_libraries(${M_NAME} ${scope} ${M_DEPS})
   if(GRINDSTONE_TESTS AND tests)
     add_executable(${M_NAME}_tests ${GRINDSTONE_SOURCE_DIR}/tests/doctest_main.cpp ${tests})
-    target_link_libraries(${M_NAME}_tests PRIVATE ${M_NAME} doctest::doctest)
+    target_link_libraries(${M_NAME}_tests PRIVATE ${M_NAME} ${M_TEST_DEPS} doctest::doctest)
     grindstone_warnings(${M_NAME}_tests)
     add_test(NAME ${M_NAME} COMMAND ${M_NAME}_tests)
     set_tests_properties(${M_NAME} PROPERTIES TIMEOUT 600)

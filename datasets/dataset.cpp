@@ -67,7 +67,7 @@ std::filesystem::path locate(const std::string& name, const std::optional<std::f
   }
   std::vector<std::filesystem::path> candidates;
   if (const char* env = std::getenv("GRINDSTONE_DATA"); env && *env) candidates.push_back(std::filesystem::path(env) / name);
-  candidates.push_back(source_dir().parent_path() / "shared" / "datasets" / name);
+  if (const auto shared = shared_dir()) candidates.push_back(*shared / "datasets" / name);
   candidates.push_back(std::filesystem::path("/usr/share/datasets") / name);
   if (const char* home = std::getenv("HOME"); home && *home)
     candidates.push_back(std::filesystem::path(home) / ".cache" / "grindstone" / name);

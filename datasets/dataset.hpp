@@ -27,8 +27,8 @@ struct Dataset {
 };
 
 /// Folder of a dataset, searched in the ARCHITECTURE.md §3 order: `data_dir` if given,
-/// $GRINDSTONE_DATA/<name>, <source>/../shared/datasets/<name>, /usr/share/datasets/<name>,
-/// ~/.cache/grindstone/<name>. Throws InputError listing the places searched when none has it.
+/// $GRINDSTONE_DATA/<name>, <shared>/datasets/<name> (shared_dir(): $GRINDSTONE_SHARED or
+/// <source>/../shared), /usr/share/datasets/<name>, ~/.cache/grindstone/<name>. Throws InputError listing the places searched when none has it.
 std::filesystem::path locate(const std::string& name, const std::optional<std::filesystem::path>& data_dir = {});
 
 /// Loads a split; `limit` > 0 reads only the first `limit` samples. Files are the standard

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "common/paths.hpp"
 #include "datasets/dataset.hpp"
 #include "datasets/encoding.hpp"
 #include "datasets/idx.hpp"
+#include "testing/shared.hpp"
 
 using namespace grindstone;
 using namespace grindstone::datasets;
@@ -210,13 +210,16 @@ TEST_CASE("locate searches $GRINDSTONE_DATA before the shared folder") {
   ::setenv("GRINDSTONE_DATA", dir.path.string().c_str(), 1);
   CHECK(locate("fashion-mnist") == dir.path / "fashion-mnist");
   if (old) ::setenv("GRINDSTONE_DATA", saved.c_str(), 1); else ::unsetenv("GRINDSTONE_DATA");
-  if (auto shared = shared_dir(); shared && fs::exists(*shared / "datasets" / "mnist")) {
-    CHECK(fs::equivalent(locate("mnist"), *shared / "datasets" / "mnist"));
-    const auto mnist = load("mnist", Split::Test, {}, 5);
-    CHECK(mnist.size() == 5);
-    CHECK(mnist.rows == 28);
-    CHECK(mnist.labels[0] == 7);  // the first MNIST test digit is a 7
-  }
+}
+
+TEST_CASE("locate finds MNIST in the shared folder") {
+  const auto shared = grindstone::testing::require_shared("MNIST in ../shared/datasets");
+  if (!shared) return;
+  CHECK(fs::equivalent(locate("mnist"), *shared / "datasets" / "mnist"));
+  const auto mnist = load("mnist", Split::Test, {}, 5);
+  CHECK(mnist.size() == 5);
+  CHECK(mnist.rows == 28);
+  CHECK(mnist.labels[0] == 7);  // the first MNIST test digit is a 7
 }
 
 TEST_CASE("encoders: real is pixel/255, binary is pixel/255 >= 0.5 i.e. pixel >= 128") {

@@ -11,7 +11,7 @@
 #include "converter/keras/import.hpp"
 #include "converter/passes/pipeline.hpp"
 #include "converter/passes/rate.hpp"
-#include "converter/passes/reference_snn.hpp"
+#include "testing/reference_snn.hpp"
 #include "datasets/dataset.hpp"
 #include "datasets/encoding.hpp"
 #include "snn_runtime/network/snn_file.hpp"

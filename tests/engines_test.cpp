@@ -21,7 +21,7 @@
 #include "snn_runtime/functional/single_pass.hpp"
 #include "snn_runtime/network/decode.hpp"
 #include "snn_runtime/network/input_spikes.hpp"
-#include "tests/engines_test_support.hpp"
+#include "testing/engine_networks.hpp"
 #include "tests/test_support.hpp"
 
 using namespace grindstone;

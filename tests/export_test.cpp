@@ -11,8 +11,8 @@
 
 #include "converter/export/nir.hpp"
 #include "converter/passes/pipeline.hpp"
-#include "converter/passes/reference_snn.hpp"
-#include "converter/passes/test_models.hpp"
+#include "testing/reference_snn.hpp"
+#include "testing/test_models.hpp"
 #include "datasets/dataset.hpp"
 #include "snn_runtime/functional/single_pass.hpp"
 #include "snn_runtime/network/snn_file.hpp"

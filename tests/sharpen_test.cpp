@@ -76,6 +76,8 @@ TEST_CASE("sharpen --from: fine-tunes the Keras 3 MLP with BatchNormalization an
 }
 
 TEST_CASE("sharpen: bad usage exits with code 2 and one line naming the option") {
+  // `sharpen` loads MNIST before it checks --arch/--key-width/--from, so these cases need it too.
+  if (!require_shared("sharpen bad usage")) return;
   TempDir dir("sharpen-bad");
   const auto out = quoted(dir / "x.h5");
   struct Case {

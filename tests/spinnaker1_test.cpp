@@ -14,7 +14,7 @@
 #include "snn_runtime/functional/single_pass.hpp"
 #include "snn_runtime/network/snn_file.hpp"
 #include "snn_runtime/spinnaker1/simulation.hpp"
-#include "tests/engines_test_support.hpp"
+#include "testing/engine_networks.hpp"
 #include "tests/test_support.hpp"
 
 namespace {

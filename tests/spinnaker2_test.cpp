@@ -19,7 +19,7 @@
 #include "snn_runtime/functional/single_pass.hpp"
 #include "snn_runtime/network/snn_file.hpp"
 #include "snn_runtime/spinnaker2/executor.hpp"
-#include "tests/engines_test_support.hpp"
+#include "testing/engine_networks.hpp"
 #include "tests/test_support.hpp"
 
 using namespace grindstone;

@@ -1,21 +1,13 @@
 #include "tests/test_support.hpp"
 
-#include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include "common/paths.hpp"
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace grindstone::testing {
-
-std::optional<std::filesystem::path> require_shared(const std::string& what) {
-  auto dir = shared_dir();
-  if (!dir) std::cout << "SKIP (" << what << "): ../shared not found beside the source tree\n";
-  return dir;
-}
 
 static std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -36,19 +28,6 @@ CommandResult run_cli(const std::string& args) {
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
-}
-
-TempDir::TempDir(const std::string& tag) {
-  static int counter = 0;
-  path_ = std::filesystem::temp_directory_path() /
-          ("grindstone_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-  std::filesystem::remove_all(path_);
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace grindstone::testing

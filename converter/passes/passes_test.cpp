@@ -10,9 +10,9 @@
 #include "converter/passes/ann_passes.hpp"
 #include "converter/passes/lower.hpp"
 #include "converter/passes/pipeline.hpp"
-#include "converter/passes/reference_snn.hpp"
+#include "testing/reference_snn.hpp"
 #include "converter/passes/snn_passes.hpp"
-#include "converter/passes/test_models.hpp"
+#include "testing/test_models.hpp"
 
 using namespace grindstone;
 using namespace grindstone::passes;

@@ -11,7 +11,7 @@
 #include "converter/passes/pipeline.hpp"
 #include "converter/passes/rate.hpp"
 #include "converter/passes/snn_passes.hpp"
-#include "converter/passes/test_models.hpp"
+#include "testing/test_models.hpp"
 
 using namespace grindstone;
 using namespace grindstone::passes;

@@ -10,7 +10,6 @@
 
 #include "common/error.hpp"
 #include "common/parallel.hpp"
-#include "common/paths.hpp"
 #include "converter/ann/inference.hpp"
 #include "converter/keras/import.hpp"
 #include "converter/sharpen/architecture.hpp"
@@ -19,6 +18,7 @@
 #include "converter/sharpen/trainer.hpp"
 #include "datasets/dataset.hpp"
 #include "datasets/encoding.hpp"
+#include "testing/shared.hpp"
 
 using namespace grindstone;
 using namespace grindstone::sharpen;
@@ -31,12 +31,10 @@ struct Data {
   std::vector<int> train_y, test_y;
 };
 
-/// The first `train_n`/`test_n` MNIST samples, or nullopt (with a visible message) without ../shared.
+/// The first `train_n`/`test_n` MNIST samples; without ../shared a failure, or nullopt when
+/// skipping is allowed (testing/shared.hpp).
 std::optional<Data> load_mnist(std::int64_t train_n, std::int64_t test_n, datasets::InputEncoding encoding) {
-  if (!shared_dir()) {
-    MESSAGE("SKIP: ../shared (MNIST) not found");
-    return std::nullopt;
-  }
+  if (!grindstone::testing::require_shared("MNIST for the trainer")) return std::nullopt;
   Data d;
   d.train = datasets::load("mnist", datasets::Split::Train, {}, train_n);
   d.test = datasets::load("mnist", datasets::Split::Test, {}, test_n);

@@ -8,7 +8,7 @@
 
 #include "common/parallel.hpp"
 #include "snn_runtime/functional/single_pass.hpp"
-#include "tests/engines_test_support.hpp"
+#include "testing/engine_networks.hpp"
 
 using namespace grindstone;
 using namespace grindstone::snn;

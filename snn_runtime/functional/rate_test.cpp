@@ -8,7 +8,7 @@
 
 #include "common/error.hpp"
 #include "snn_runtime/functional/rate.hpp"
-#include "tests/engines_test_support.hpp"
+#include "testing/engine_networks.hpp"
 
 using namespace grindstone::snn;
 using namespace grindstone::engines_testing;

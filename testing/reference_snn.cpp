@@ -1,4 +1,4 @@
-#include "converter/passes/reference_snn.hpp"
+#include "testing/reference_snn.hpp"
 
 #include "common/error.hpp"
 

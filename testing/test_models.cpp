@@ -1,4 +1,4 @@
-#include "converter/passes/test_models.hpp"
+#include "testing/test_models.hpp"
 
 namespace grindstone::passes::testing {
 

@@ -1,6 +1,7 @@
 #pragma once
-// Hand-built networks for tests/engines_test.cpp, and an independent (gather-form, double)
-// evaluation of single-pass semantics to check the engine's event-driven scatter against.
+// Hand-built networks for the engine tests (tests/, snn_runtime unit tests), and an independent
+// (gather-form, double) evaluation of single-pass semantics to check the engines' event-driven
+// scatter against. Part of grindstone_testing_snn (testing/CMakeLists.txt).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
