@@ -66,8 +66,9 @@ TEST_CASE("sharpen --from: fine-tunes the Keras 3 MLP with BatchNormalization an
   REQUIRE(r.exit_code == 0);
   const auto report = nlohmann::json::parse(r.out);
   CHECK(report["fully_sharpened"] == true);
-  // Starting from trained weights, even a few hundred steps keep the network far above chance.
-  CHECK(report["accuracy_binary"].get<double>() > 0.7);
+  // The head starts from the source classifier, so even a few hundred steps keep the network
+  // near the source model (0.98); a random head gave 0.50 on the quick subset.
+  CHECK(report["accuracy_binary"].get<double>() > 0.85);
   const auto inspect = run_cli("eval " + quoted(out) + " --limit 1000 --json");
   INFO(inspect.err);
   REQUIRE(inspect.exit_code == 0);

@@ -181,6 +181,28 @@ class Builder {
 
 std::string layer_context(const ann::Layer& layer) { return "layer '" + layer.name + "'"; }
 
+/// The new Softmax_Decode head of a fine-tuned model starts from the replaced classifier instead
+/// of random weights, so fine-tuning begins near the source model's accuracy rather than at chance
+/// (a random head cost the Keras 3 MLP 0.98 -> 0.5 on 900 images). Neuron j of the head sees
+/// alpha * sum_c key[c][j] * (z_c - mean(z)), z the old logits: it is driven up exactly when a
+/// class whose code contains j wins. alpha scales typical logits (a few units) to the unit
+/// range of the bounded ReLU; training adjusts it from there.
+void warm_start_head(Network& net, const ann::Dense& old) {
+  const auto& layers = net.layers();
+  const auto* decode = dynamic_cast<const SoftmaxDecodeLayer*>(layers.back().get());
+  DenseLayer* head = nullptr;
+  for (auto it = layers.rbegin(); it != layers.rend() && !head; ++it) head = dynamic_cast<DenseLayer*>(it->get());
+  if (!decode || !head || old.kernel.cols() != decode->key.rows() || old.kernel.rows() != head->kernel.rows()) return;
+  constexpr float kAlpha = 0.25f;
+  const Eigen::Index classes = old.kernel.cols();
+  // Centre the old logits over the classes: z - mean(z) = z * (I - 1/C).
+  const ann::Matrix centre = ann::Matrix::Identity(classes, classes).array() - 1.0f / static_cast<float>(classes);
+  const ann::Matrix map = kAlpha * centre * decode->key;  // (classes, width)
+  head->kernel = old.kernel * map;
+  const ann::Vector old_bias = old.use_bias ? old.bias : ann::Vector::Zero(classes);
+  head->bias = (old_bias.transpose() * map).transpose();
+}
+
 }  // namespace
 
 std::string architecture_grammar() {
@@ -315,7 +337,10 @@ Network build_from_model(const ann::Model& model, const BuildOptions& options) {
       throw InputError(ctx + ": class " + layer.keras_class + " cannot be sharpened");
     }
   }
-  if (!has_decode) build.head(false);
+  if (!has_decode) {
+    build.head(false);
+    warm_start_head(net, std::get<ann::Dense>(model.layers[static_cast<std::size_t>(chain[keep_until])].params));
+  }
   require_input(!net.spiking_layers().empty(), model.source.path, "no activation to sharpen");
   return net;
 }

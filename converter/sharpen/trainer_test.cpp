@@ -219,6 +219,28 @@ TEST_CASE("saved .h5 reloads through the importer with the same accuracy") {
   CHECK(result.accuracy_binary > 0.2);  // a trained network, not chance (0.1)
 }
 
+TEST_CASE("--from: the new Softmax_Decode head starts from the replaced classifier") {
+  const auto shared = grindstone::testing::require_shared("the Keras 3 MLP for the warm-started head");
+  if (!shared) return;
+  const auto model_path = *shared / "models/keras/keras3_mlp_batchnorm.h5";
+  const ann::Model source = keras::load_model(model_path);
+  const auto test = datasets::load("mnist", datasets::Split::Test, {}, 500);
+  const Batch x = datasets::encode_all(test, datasets::InputEncoding::Real);
+  for (const bool overlapping : {true, false}) {
+    BuildOptions options;
+    options.overlapping_key = overlapping;
+    Network net = build_from_model(source, options);
+    // Untrained (sharpness 0), the network must already classify as the source model does;
+    // a randomly initialised head would sit near chance (0.1).
+    const auto predicted = net.predict(x);
+    int correct = 0;
+    for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == test.labels[i];
+    const double accuracy = static_cast<double>(correct) / static_cast<double>(predicted.size());
+    MESSAGE("overlapping " << overlapping << ": accuracy before any training " << accuracy);
+    CHECK(accuracy > 0.9);
+  }
+}
+
 TEST_CASE("validation selects the kept epoch; the test set is only reported") {
   const auto data = load_mnist(3000, 500, datasets::InputEncoding::Real);
   if (!data) return;
