@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -190,6 +191,15 @@ struct DenseTilePath::Step {
   void run_tile(const Tile& tile, int count, Workspace& ws, std::size_t s) const;
   template <class V>
   void run_tile(const Tile& tile, int count, Workspace& ws, std::size_t s) const;
+
+  /// Sets the fanout planes from the neurons' out-fanouts (see fanout_planes).
+  void set_fanouts(const std::vector<std::int64_t>& out_fanout);
+  /// Packs the constant input and θ − 1 clamped to the accumulator range (wide must be set).
+  void set_thresholds(const std::vector<std::int64_t>& init, const std::vector<std::int64_t>& thresholds,
+                      std::int64_t vectors);
+  /// Tiles: as many vectors as keep the slice of all inputs within kTileSliceBytes (at least
+  /// one, at most kMaxTileVectors), balanced.
+  void set_tiles(std::int64_t vectors, std::int64_t dynamic_rows);
 };
 
 template <class V, int R>
@@ -309,6 +319,127 @@ void pack_rows(const std::vector<std::int64_t>& weights, std::int64_t rows, std:
 
 }  // namespace
 
+namespace {
+
+/// Projections by their post and pre population.
+struct ProjectionGraph {
+  std::vector<std::vector<std::size_t>> incoming, outgoing;
+  ProjectionGraph(std::size_t n_pops, const std::vector<ScatterProjection>& projections)
+      : incoming(n_pops), outgoing(n_pops) {
+    for (std::size_t k = 0; k < projections.size(); ++k) {
+      incoming[static_cast<std::size_t>(projections[k].post())].push_back(k);
+      outgoing[static_cast<std::size_t>(projections[k].pre())].push_back(k);
+    }
+  }
+};
+
+/// Sample-independent populations: always-on sources, and populations fed only by those. Their
+/// spikes are computed once, exactly as the general path would (integer sums ≥ θ).
+struct ConstantPopulations {
+  std::vector<bool> constant;
+  std::vector<std::vector<std::int32_t>> fired;
+  std::int64_t spikes = 0;  ///< their spikes
+  std::int64_t events = 0;  ///< their synaptic events
+};
+
+/// nullopt (with why_not) when the input is bit-plane coded, which the tiled path does not take.
+std::optional<ConstantPopulations> find_constant_populations(const Network& network,
+                                                             const std::vector<ScatterProjection>& projections,
+                                                             const std::vector<std::vector<std::int64_t>>& thresholds,
+                                                             const InputSpikeEncoder& encoder,
+                                                             const ProjectionGraph& graph, std::string& why_not) {
+  const std::size_t n_pops = network.populations.size();
+  std::vector<int> driver_of(n_pops, -1);
+  for (std::size_t d = 0; d < encoder.drivers().size(); ++d)
+    driver_of[static_cast<std::size_t>(encoder.drivers()[d].population)] = static_cast<int>(d);
+  ConstantPopulations c;
+  c.constant.assign(n_pops, false);
+  c.fired.resize(n_pops);
+  for (std::size_t p = 0; p < n_pops; ++p) {
+    const Population& pop = network.populations[p];
+    const auto n = static_cast<std::int32_t>(pop.size());
+    if (pop.is_source()) {
+      const SourceDriver& driver = encoder.drivers()[static_cast<std::size_t>(driver_of[p])];
+      if (driver.kind == SourceDriver::Kind::Bit) {
+        // As eight source steps the planes multiply the first layer's rows by 8; measured on the
+        // Whetstone 784-256-64 network that ran at 0.42× the event-driven path, which fuses the
+        // planes into one pixel-weighted add (docs/benchmarks.md).
+        why_not = "bit-plane input (the event-driven path fuses its 8 planes)";
+        return std::nullopt;
+      }
+      if (driver.kind != SourceDriver::Kind::AlwaysOn) continue;
+      c.constant[p] = true;
+      for (std::int32_t i = 0; i < n; ++i) c.fired[p].push_back(i);
+    } else {
+      c.constant[p] = std::all_of(graph.incoming[p].begin(), graph.incoming[p].end(), [&](std::size_t k) {
+        return c.constant[static_cast<std::size_t>(projections[k].pre())];
+      });
+      if (!c.constant[p]) continue;
+      std::vector<std::int64_t> acc(static_cast<std::size_t>(n), 0);
+      for (std::size_t k : graph.incoming[p])
+        for (std::int32_t j : c.fired[static_cast<std::size_t>(projections[k].pre())]) projections[k].deliver(j, acc.data());
+      for (std::int32_t i = 0; i < n; ++i)
+        if (acc[static_cast<std::size_t>(i)] >= thresholds[p][static_cast<std::size_t>(i)]) c.fired[p].push_back(i);
+    }
+    c.spikes += static_cast<std::int64_t>(c.fired[p].size());
+    for (std::size_t k : graph.outgoing[p])
+      for (std::int32_t j : c.fired[p]) c.events += projections[k].fanout(j);
+  }
+  return c;
+}
+
+}  // namespace
+
+void DenseTilePath::Step::set_fanouts(const std::vector<std::int64_t>& out_fanout) {
+  const std::int64_t max_fanout = out_fanout.empty() ? 0 : *std::max_element(out_fanout.begin(), out_fanout.end());
+  const auto planes_of = [&](std::int64_t base, std::int64_t sign) {
+    std::vector<int> shifts;
+    for (int k = 0; k < 63; ++k)
+      if (std::any_of(out_fanout.begin(), out_fanout.end(), [&](std::int64_t f) { return (((f - base) * sign) >> k) & 1; }))
+        shifts.push_back(k);
+    return shifts;
+  };
+  const auto direct = planes_of(0, 1), deficit = planes_of(max_fanout, -1);
+  const bool use_deficit = deficit.size() < direct.size();
+  fanout_base = use_deficit ? max_fanout : 0;
+  fanout_sign = use_deficit ? -1 : 1;
+  plane_shift = use_deficit ? deficit : direct;
+  fanout_planes.assign(plane_shift.size() * static_cast<std::size_t>(words), 0);
+  for (std::size_t i = 0; i < plane_shift.size(); ++i)
+    for (std::int32_t j = 0; j < size; ++j)
+      if ((((out_fanout[static_cast<std::size_t>(j)] - fanout_base) * fanout_sign) >> plane_shift[i]) & 1)
+        fanout_planes[i * static_cast<std::size_t>(words) + static_cast<std::size_t>(j / 64)] |= std::uint64_t{1} << (j % 64);
+}
+
+void DenseTilePath::Step::set_thresholds(const std::vector<std::int64_t>& init,
+                                         const std::vector<std::int64_t>& thresholds, std::int64_t vectors) {
+  // θ − 1, clamped to the element range: acc > θ − 1 ⇔ acc ≥ θ holds for the clamped value
+  // too, because |acc| ≤ worst ≤ the element maximum (see the header).
+  const std::int64_t lo = wide ? std::numeric_limits<std::int32_t>::min() : std::numeric_limits<std::int16_t>::min();
+  const std::int64_t hi = wide ? std::numeric_limits<std::int32_t>::max() : std::numeric_limits<std::int16_t>::max();
+  std::vector<std::int64_t> theta(static_cast<std::size_t>(size));
+  for (std::int32_t i = 0; i < size; ++i)
+    theta[static_cast<std::size_t>(i)] = std::clamp(thresholds[static_cast<std::size_t>(i)] - 1, lo, hi);
+  if (wide) {
+    pack(init, vectors, 0, init32);
+    pack(theta, vectors, hi, threshold32);
+  } else {
+    pack(init, vectors, 0, init16);
+    pack(theta, vectors, hi, threshold16);
+  }
+}
+
+void DenseTilePath::Step::set_tiles(std::int64_t vectors, std::int64_t dynamic_rows) {
+  const std::int64_t per_tile =
+      std::clamp<std::int64_t>(kTileSliceBytes / (32 * std::max<std::int64_t>(dynamic_rows, 1)), 1, kMaxTileVectors);
+  const std::int64_t n_tiles = (vectors + per_tile - 1) / per_tile;
+  for (std::int64_t t = 0, first = 0; t < n_tiles; ++t) {
+    const std::int64_t end = (vectors * (t + 1)) / n_tiles;
+    tiles.push_back({first, static_cast<int>(end - first)});
+    first = end;
+  }
+}
+
 DenseTilePath::DenseTilePath() = default;
 DenseTilePath::~DenseTilePath() = default;
 
@@ -321,53 +452,17 @@ std::unique_ptr<DenseTilePath> DenseTilePath::build(const Network& network,
     return nullptr;
   }
   const std::size_t n_pops = network.populations.size();
-  std::vector<int> driver_of(n_pops, -1);
-  for (std::size_t d = 0; d < encoder.drivers().size(); ++d)
-    driver_of[static_cast<std::size_t>(encoder.drivers()[d].population)] = static_cast<int>(d);
-  std::vector<std::vector<std::size_t>> incoming(n_pops), outgoing(n_pops);
-  for (std::size_t k = 0; k < projections.size(); ++k) {
-    incoming[static_cast<std::size_t>(projections[k].post())].push_back(k);
-    outgoing[static_cast<std::size_t>(projections[k].pre())].push_back(k);
-  }
-
-  // Sample-independent populations: always-on sources, and populations fed only by those. Their
-  // spikes are computed here once, exactly as the general path would (integer sums ≥ θ).
-  std::vector<bool> constant(n_pops, false);
-  std::vector<std::vector<std::int32_t>> constant_fired(n_pops);
-  auto path = std::unique_ptr<DenseTilePath>(new DenseTilePath());
-  for (std::size_t p = 0; p < n_pops; ++p) {
-    const Population& pop = network.populations[p];
-    const auto n = static_cast<std::int32_t>(pop.size());
-    if (pop.is_source()) {
-      const SourceDriver& driver = encoder.drivers()[static_cast<std::size_t>(driver_of[p])];
-      if (driver.kind == SourceDriver::Kind::Bit) {
-        // As eight source steps the planes multiply the first layer's rows by 8; measured on the
-        // Whetstone 784-256-64 network that ran at 0.42× the event-driven path, which fuses the
-        // planes into one pixel-weighted add (docs/benchmarks.md).
-        why_not = "bit-plane input (the event-driven path fuses its 8 planes)";
-        return nullptr;
-      }
-      if (driver.kind != SourceDriver::Kind::AlwaysOn) continue;
-      constant[p] = true;
-      for (std::int32_t i = 0; i < n; ++i) constant_fired[p].push_back(i);
-    } else {
-      constant[p] = std::all_of(incoming[p].begin(), incoming[p].end(),
-                                [&](std::size_t k) { return constant[static_cast<std::size_t>(projections[k].pre())]; });
-      if (!constant[p]) continue;
-      std::vector<std::int64_t> acc(static_cast<std::size_t>(n), 0);
-      for (std::size_t k : incoming[p])
-        for (std::int32_t j : constant_fired[static_cast<std::size_t>(projections[k].pre())]) projections[k].deliver(j, acc.data());
-      for (std::int32_t i = 0; i < n; ++i)
-        if (acc[static_cast<std::size_t>(i)] >= thresholds[p][static_cast<std::size_t>(i)]) constant_fired[p].push_back(i);
-    }
-    path->constant_spikes_ += static_cast<std::int64_t>(constant_fired[p].size());
-    for (std::size_t k : outgoing[p])
-      for (std::int32_t j : constant_fired[p]) path->constant_events_ += projections[k].fanout(j);
-  }
+  const ProjectionGraph graph(n_pops, projections);
+  const auto constants = find_constant_populations(network, projections, thresholds, encoder, graph, why_not);
+  if (!constants) return nullptr;
+  const auto& constant = constants->constant;
   if (constant[static_cast<std::size_t>(network.output)]) {
     why_not = "the output population does not depend on the input";
     return nullptr;
   }
+  auto path = std::unique_ptr<DenseTilePath>(new DenseTilePath());
+  path->constant_spikes_ = constants->spikes;
+  path->constant_events_ = constants->events;
 
   std::vector<std::size_t> step_of(n_pops, 0);
   for (std::size_t p = 0; p < n_pops; ++p) {
@@ -379,43 +474,25 @@ std::unique_ptr<DenseTilePath> DenseTilePath::build(const Network& network,
     step.words = (step.size + 63) / 64;
     step.capacity = step.words * 64 + kGroupsPerByte;
     std::vector<std::int64_t> out_fanout(static_cast<std::size_t>(step.size), 0);
-    for (std::size_t k : outgoing[p])
+    for (std::size_t k : graph.outgoing[p])
       for (std::int32_t j = 0; j < step.size; ++j) out_fanout[static_cast<std::size_t>(j)] += projections[k].fanout(j);
-    const std::int64_t max_fanout = out_fanout.empty() ? 0 : *std::max_element(out_fanout.begin(), out_fanout.end());
-    const auto planes_of = [&](std::int64_t base, std::int64_t sign) {
-      std::vector<int> shifts;
-      for (int k = 0; k < 63; ++k)
-        if (std::any_of(out_fanout.begin(), out_fanout.end(), [&](std::int64_t f) { return (((f - base) * sign) >> k) & 1; }))
-          shifts.push_back(k);
-      return shifts;
-    };
-    const auto direct = planes_of(0, 1), deficit = planes_of(max_fanout, -1);
-    const bool use_deficit = deficit.size() < direct.size();
-    step.fanout_base = use_deficit ? max_fanout : 0;
-    step.fanout_sign = use_deficit ? -1 : 1;
-    step.plane_shift = use_deficit ? deficit : direct;
-    step.fanout_planes.assign(step.plane_shift.size() * static_cast<std::size_t>(step.words), 0);
-    for (std::size_t i = 0; i < step.plane_shift.size(); ++i)
-      for (std::int32_t j = 0; j < step.size; ++j)
-        if ((((out_fanout[static_cast<std::size_t>(j)] - step.fanout_base) * step.fanout_sign) >> step.plane_shift[i]) & 1)
-          step.fanout_planes[i * static_cast<std::size_t>(step.words) + static_cast<std::size_t>(j / 64)] |= std::uint64_t{1} << (j % 64);
+    step.set_fanouts(out_fanout);
     if (pop.is_source()) {
       step.source_bit = 7;  // threshold input (bit-plane networks were refused above)
     } else {
       // Constant input and the worst-case |sum| per neuron decide the accumulator width.
       std::vector<std::int64_t> init(static_cast<std::size_t>(step.size), 0);
-      for (std::size_t k : incoming[p]) {
+      for (std::size_t k : graph.incoming[p]) {
         const auto pre = static_cast<std::size_t>(projections[k].pre());
         if (!constant[pre]) continue;
-        for (std::int32_t j : constant_fired[pre]) projections[k].deliver(j, init.data());
+        for (std::int32_t j : constants->fired[pre]) projections[k].deliver(j, init.data());
       }
       std::vector<double> bound(init.size());
       for (std::size_t i = 0; i < init.size(); ++i) bound[i] = std::abs(static_cast<double>(init[i]));
       std::vector<std::size_t> dynamic_inputs;
       std::int64_t dynamic_rows = 0;
-      for (std::size_t k : incoming[p]) {
-        const auto pre = static_cast<std::size_t>(projections[k].pre());
-        if (constant[pre]) continue;
+      for (std::size_t k : graph.incoming[p]) {
+        if (constant[static_cast<std::size_t>(projections[k].pre())]) continue;
         if (projections[k].kind() != ScatterProjection::Kind::Dense) {
           why_not = "projection '" + network.projections[k].name + "' is not dense";
           return nullptr;
@@ -436,30 +513,8 @@ std::unique_ptr<DenseTilePath> DenseTilePath::build(const Network& network,
       step.wide = worst > static_cast<double>(std::numeric_limits<std::int16_t>::max());
       const int lanes = step.wide ? Lanes<V32>::kCount : Lanes<V16>::kCount;
       const std::int64_t vectors = (step.size + lanes - 1) / lanes;
-      // θ − 1, clamped to the element range: acc > θ − 1 ⇔ acc ≥ θ holds for the clamped value
-      // too, because |acc| ≤ worst ≤ the element maximum (see the header).
-      const std::int64_t lo = step.wide ? std::numeric_limits<std::int32_t>::min() : std::numeric_limits<std::int16_t>::min();
-      const std::int64_t hi = step.wide ? std::numeric_limits<std::int32_t>::max() : std::numeric_limits<std::int16_t>::max();
-      std::vector<std::int64_t> theta(static_cast<std::size_t>(step.size));
-      for (std::int32_t i = 0; i < step.size; ++i)
-        theta[static_cast<std::size_t>(i)] = std::clamp(thresholds[p][static_cast<std::size_t>(i)] - 1, lo, hi);
-      if (step.wide) {
-        pack(init, vectors, 0, step.init32);
-        pack(theta, vectors, hi, step.threshold32);
-      } else {
-        pack(init, vectors, 0, step.init16);
-        pack(theta, vectors, hi, step.threshold16);
-      }
-      // Tiles: as many vectors as keep the slice of all inputs within kTileSliceBytes (at least
-      // one, at most kMaxTileVectors), balanced.
-      const std::int64_t per_tile = std::clamp<std::int64_t>(kTileSliceBytes / (32 * std::max<std::int64_t>(dynamic_rows, 1)),
-                                                             1, kMaxTileVectors);
-      const std::int64_t n_tiles = (vectors + per_tile - 1) / per_tile;
-      for (std::int64_t t = 0, first = 0; t < n_tiles; ++t) {
-        const std::int64_t end = (vectors * (t + 1)) / n_tiles;
-        step.tiles.push_back({first, static_cast<int>(end - first)});
-        first = end;
-      }
+      step.set_thresholds(init, thresholds[p], vectors);
+      step.set_tiles(vectors, dynamic_rows);
       for (std::size_t k : dynamic_inputs) {
         Step::Input in;
         in.pre_step = step_of[static_cast<std::size_t>(projections[k].pre())];
