@@ -218,22 +218,27 @@ snn::ConvConnector conv_connector(const ann::Conv2D& c, const Shape& in, const S
   return cc;
 }
 
-int maxpool_to_or(SnnState& state, int pre, const ann::Pool2D& pool, const Shape& shape, const std::string& layer_name) {
-  auto& pops = state.network.populations;
-  const snn::Population& in = pops.at(static_cast<std::size_t>(pre));
-  require_input(in.shape.rank() == 3 && shape.rank() == 3, "layer '" + layer_name + "'",
-                "input_shape: MaxPooling2D needs an image, got " + in.shape.to_string());
+snn::PoolConnector pool_connector(const ann::Pool2D& pool, const Shape& in, const Shape& out, float weight) {
   snn::PoolConnector pc;
   pc.pool_h = pool.pool_h;
   pc.pool_w = pool.pool_w;
   pc.stride_h = pool.stride_h;
   pc.stride_w = pool.stride_w;
   if (pool.padding == ann::Padding::Same) {
-    pc.pad_top = static_cast<int>(ann::same_padding(in.shape[0], shape[0], pool.pool_h, pool.stride_h, 1).before);
-    pc.pad_left = static_cast<int>(ann::same_padding(in.shape[1], shape[1], pool.pool_w, pool.stride_w, 1).before);
+    pc.pad_top = static_cast<int>(ann::same_padding(in[0], out[0], pool.pool_h, pool.stride_h, 1).before);
+    pc.pad_left = static_cast<int>(ann::same_padding(in[1], out[1], pool.pool_w, pool.stride_w, 1).before);
   }
+  pc.weight = weight;
+  return pc;
+}
+
+int maxpool_to_or(SnnState& state, int pre, const ann::Pool2D& pool, const Shape& shape, const std::string& layer_name) {
+  auto& pops = state.network.populations;
+  const snn::Population& in = pops.at(static_cast<std::size_t>(pre));
+  require_input(in.shape.rank() == 3 && shape.rank() == 3, "layer '" + layer_name + "'",
+                "input_shape: MaxPooling2D needs an image, got " + in.shape.to_string());
   // OR: any single spike in the window (weight 1) reaches the threshold 0.5.
-  pc.weight = 1.0f;
+  snn::PoolConnector pc = pool_connector(pool, in.shape, shape, 1.0f);
   snn::Population p;
   p.name = layer_name;
   p.role = snn::PopulationRole::Hidden;

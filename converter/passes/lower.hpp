@@ -21,14 +21,18 @@ std::optional<float> sharpened_threshold(const ann::Activation& activation);
 /// spike count over the output until decode_output applies the key.
 SnnState lower_activations(const ann::Model& model);
 
-/// MaxPooling2D on binary spikes = OR: appends a population of `shape` fed from `pre` through
-/// a PoolConnector with weight 1 ≥ threshold 0.5, one tick later. Returns its index.
 /// The kernel connector of a Conv2D whose (unpadded) input image is `in` and output `out`;
 /// `extra_pad_top/left` are zero rows/columns a preceding ZeroPadding2D added. Keras's 'same'
 /// padding is computed on the padded input. The kernel is copied unscaled.
 snn::ConvConnector conv_connector(const ann::Conv2D& conv, const Shape& in, const Shape& out, int extra_pad_top = 0,
                                   int extra_pad_left = 0);
 
+/// The pooling window of `pool` from `in` to `out` (Keras 'same' padding split as Keras does),
+/// every synapse of weight `weight`.
+snn::PoolConnector pool_connector(const ann::Pool2D& pool, const Shape& in, const Shape& out, float weight);
+
+/// MaxPooling2D on binary spikes = OR: appends a population of `shape` fed from `pre` through
+/// a PoolConnector with weight 1 ≥ threshold 0.5, one tick later. Returns its index.
 int maxpool_to_or(SnnState& state, int pre, const ann::Pool2D& pool, const Shape& shape, const std::string& layer_name);
 
 }  // namespace grindstone::passes

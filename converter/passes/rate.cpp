@@ -191,16 +191,7 @@ snn::Network emit_rate_network(const ann::Model& model, const std::vector<Weight
       const auto& pl = model.layers[static_cast<std::size_t>(pool_index)];
       const auto& p = pl.as<ann::Pool2D>();
       const Shape& in = net.populations[static_cast<std::size_t>(current)].shape;
-      snn::PoolConnector pc;
-      pc.pool_h = p.pool_h;
-      pc.pool_w = p.pool_w;
-      pc.stride_h = p.stride_h;
-      pc.stride_w = p.stride_w;
-      if (p.padding == ann::Padding::Same) {
-        pc.pad_top = static_cast<int>(ann::same_padding(in[0], pl.output_shape[0], p.pool_h, p.stride_h, 1).before);
-        pc.pad_left = static_cast<int>(ann::same_padding(in[1], pl.output_shape[1], p.pool_w, p.stride_w, 1).before);
-      }
-      pc.weight = 1.0f / static_cast<float>(p.pool_h * p.pool_w);
+      const snn::PoolConnector pc = pool_connector(p, in, pl.output_shape, 1.0f / static_cast<float>(p.pool_h * p.pool_w));
       const int pool_pop = add_population(pl.name, pl.output_shape, pl.name);
       snn::Projection pp;
       pp.name = net.populations[static_cast<std::size_t>(current)].name + "->" + pl.name;
