@@ -1,7 +1,8 @@
 // SpiNNaker 2 model end to end: the MAC model's int8 products are bit-identical to plain loops on
 // a real layer; hybrid and ANN-mode runs give the single-pass engine's classes on the shared
 // Whetstone model (fixed point) and on conv/pool networks; a layer too large for the chip's SRAM
-// is streamed from DRAM and its DRAM time is charged; the CLI reports the contract's keys.
+// is streamed from DRAM and its DRAM time is charged; the CLI reports the contract's keys, and
+// `--s2-mode ann` on a Keras model reports what the library computes (no typed-in spike counts).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -13,11 +14,13 @@
 #include "common/paths.hpp"
 #include "common/error.hpp"
 #include "converter/keras/import.hpp"
+#include "converter/passes/ann_to_mac.hpp"
 #include "converter/passes/pipeline.hpp"
 #include "datasets/dataset.hpp"
 #include "hw_model/spinnaker2/mac_array.hpp"
 #include "snn_runtime/functional/single_pass.hpp"
 #include "snn_runtime/network/snn_file.hpp"
+#include "snn_runtime/spinnaker2/ann_program.hpp"
 #include "snn_runtime/spinnaker2/executor.hpp"
 #include "testing/engine_networks.hpp"
 #include "tests/test_support.hpp"
@@ -301,9 +304,55 @@ TEST_CASE("grindstone run --engine spinnaker2 reports the contract's JSON keys")
     CHECK_MESSAGE(j.contains(key), key);
   CHECK(j["engine"] == "spinnaker2");
   CHECK(j["samples"] == 100);
+  // every component's stats are reported, and the totals are read from them
+  for (const char* component : {"mac", "arm", "noc", "dram", "arm_partial_sum_cycles"})
+    CHECK_MESSAGE(j["hw_stats"].contains(component), component);
+  CHECK(j["hw_stats"]["dram"]["bytes_read"] == j["dram_bytes"]);
+  CHECK(j["hw_stats"]["noc"]["bytes"] == j["noc_bytes"]);
+  CHECK(j["hw_stats"]["mac"]["useful_macs"] == j["useful_macs"]);
+  CHECK(j["hw_stats"]["arm"]["cycles"].get<std::int64_t>() + j["hw_stats"]["arm_partial_sum_cycles"].get<std::int64_t>() ==
+        j["arm_cycles"].get<std::int64_t>());
   const snn::SinglePassEngine single(net);
   CHECK(j["accuracy"].get<double>() == doctest::Approx(single.run(mnist(*shared, 100)).accuracy));
   const auto bad = run_cli("run '" + (tmp / "whetstone.snn.h5").string() + "' --engine spinnaker2 --limit 10 --data-dir '" +
                            data_dir + "' --s2-mode bogus");
   CHECK(bad.exit_code == 2);
+}
+
+TEST_CASE("grindstone run MODEL.h5 --engine spinnaker2 --s2-mode ann = ann_to_mac + run_ann, no typed-in spike counts") {
+  auto shared = require_shared("spinnaker2 ANN mode CLI");
+  if (!shared) return;
+  const auto model_file = *shared / "models/keras/keras2_lenet5_channels_first.h5";
+  const auto data_dir = *shared / "datasets/mnist";
+  const std::int64_t n = quick() ? 20 : 100;
+  const auto res = run_cli("run '" + model_file.string() + "' --engine spinnaker2 --s2-mode ann --json --clock-mhz 200 --limit " +
+                           std::to_string(n) + " --data-dir '" + data_dir.string() + "'");
+  REQUIRE_MESSAGE(res.exit_code == 0, res.err);
+  const auto j = nlohmann::json::parse(res.out);
+  // the library path the CLI is glue for, with the same calibration and machine
+  const ann::Model model = keras::load_model(model_file);
+  const auto calibration = datasets::load("mnist", datasets::Split::Train, data_dir, passes::AnnToMacOptions{}.calibration_images);
+  const snn::s2::AnnProgram program = passes::ann_to_mac(model, calibration);
+  hw::s2::MachineParams machine;
+  machine.chip.clock.hz = 200e6;
+  const snn::s2::AnnRunReport r = snn::s2::run_ann(program, mnist(*shared, n), machine);
+  CHECK(j["accuracy"].get<double>() == r.accuracy);
+  CHECK(j["samples"] == n);
+  CHECK(j["hw_latency_seconds"].get<double>() == r.estimate.hw_latency_seconds);
+  CHECK(j["energy_per_inference_joules"].get<double>() == r.estimate.energy_per_sample.total());
+  CHECK(j["nonzero_activations_per_sample"].get<double>() == r.nonzero_activations_per_sample);
+  CHECK(j["accuracy"].get<double>() > 0.9);
+  // the run contract's keys are there; spike counts are null with the reason (an ANN sends none)
+  for (const char* key : {"engine", "samples", "accuracy", "wall_seconds", "samples_per_second", "spikes_per_sample",
+                          "synaptic_events_per_sample", "pes", "chips", "mac_utilisation", "hw_throughput_samples_per_second",
+                          "hw_latency_seconds", "dram_bytes", "energy_joules"})
+    CHECK_MESSAGE(j.contains(key), key);
+  CHECK(j["spikes_per_sample"].is_null());
+  CHECK(j["not_applicable"]["spikes_per_sample"].get<std::string>().find("no spikes") != std::string::npos);
+  CHECK(j["hw_stats"]["mac_functional_run"]["invocations"].get<std::int64_t>() == r.mac.invocations);
+  // a model the MAC arrays cannot run: one line naming the layer, exit code 2
+  const auto bad = run_cli("run '" + (*shared / "models/whetstone/whetstone_dense_mnist.h5").string() +
+                           "' --engine spinnaker2 --s2-mode ann --limit 5 --data-dir '" + data_dir.string() + "'");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("layer '") != std::string::npos);
 }

@@ -67,15 +67,15 @@ int MacArray::columns(OperandWidth width) const {
 
 Cycles MacArray::matmul_cycles(MatmulShape shape, OperandWidth width, int bytes_per_value) const {
   const std::int64_t blocks = ceil_div(shape.m, params_.rows) * ceil_div(shape.n, columns(width));
-  const std::int64_t compute = blocks * (shape.k + params_.block_pipeline_cycles);
+  const std::int64_t compute = blocks * (shape.k + params_.block_pipeline_cycles.count);
   const std::int64_t writeout = ceil_div(shape.m * shape.n * bytes_per_value, params_.writeout_bytes_per_cycle);
-  return Cycles(params_.invocation_overhead_cycles + compute + writeout);
+  return Cycles(params_.invocation_overhead_cycles.count + compute + writeout);
 }
 
 Cycles MacArray::account_compute(MatmulShape shape, OperandWidth width) {
   const std::int64_t blocks = ceil_div(shape.m, params_.rows) * ceil_div(shape.n, columns(width));
   const std::int64_t compute = blocks * shape.k;
-  const std::int64_t overhead = params_.invocation_overhead_cycles + blocks * params_.block_pipeline_cycles;
+  const std::int64_t overhead = params_.invocation_overhead_cycles.count + blocks * params_.block_pipeline_cycles.count;
   stats_.invocations += 1;
   stats_.compute_cycles += compute;
   stats_.overhead_cycles += overhead;

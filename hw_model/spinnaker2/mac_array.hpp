@@ -77,9 +77,9 @@ class MacArray {
     int accumulator_bits = 29;
     /// Cycles the ARM core spends programming one invocation (addresses, strides, shape, mode).
     /// ASSUMPTION: ~10 register writes at 2 cycles each.
-    std::int64_t invocation_overhead_cycles = 20;
+    Cycles invocation_overhead_cycles{20};
     /// Pipeline fill/drain cycles per output block. ASSUMPTION (operand fetch → multiply → add).
-    std::int64_t block_pipeline_cycles = 3;
+    Cycles block_pipeline_cycles{3};
     /// Bytes the write-out stage stores per cycle. ASSUMPTION: one 128-bit SRAM word per cycle.
     std::int64_t writeout_bytes_per_cycle = 16;
   };

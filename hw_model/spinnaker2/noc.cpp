@@ -37,7 +37,7 @@ Cycles Noc::transfer(int from_qpe, int to_qpe, std::int64_t bytes) {
   stats_.bytes += bytes;
   stats_.flits += flits;
   stats_.byte_hops += bytes * h;
-  return Cycles(h * params_.cycles_per_hop + (flits + params_.flits_per_cycle - 1) / params_.flits_per_cycle);
+  return Cycles(h * params_.cycles_per_hop.count + (flits + params_.flits_per_cycle - 1) / params_.flits_per_cycle);
 }
 
 Seconds Noc::transfer_between_chips(std::int64_t bytes) {

@@ -18,7 +18,7 @@ class Noc {
     /// Flits a link forwards per NoC cycle. ASSUMPTION (one flit per cycle per link).
     int flits_per_cycle = 1;
     /// Router + link cycles per hop. ASSUMPTION (typical single-cycle-link mesh routers: 2).
-    std::int64_t cycles_per_hop = 2;
+    Cycles cycles_per_hop{2};
     /// Columns of the QPE mesh; QPE q sits at (q mod columns, q div columns). ASSUMPTION: 38
     /// QPEs on a 7-wide mesh (the die plot is not in our sources).
     int mesh_columns = 7;

@@ -15,16 +15,15 @@ ArmCore::Stats& ArmCore::Stats::operator+=(const Stats& o) {
 
 Cycles ArmCore::process(std::int64_t spikes_received, std::int64_t synaptic_events, std::int64_t neuron_updates,
                         std::int64_t spikes_sent) {
-  const std::int64_t cycles = spikes_received * params_.cycles_per_spike_received +
-                              synaptic_events * params_.cycles_per_synaptic_event +
-                              neuron_updates * params_.cycles_per_neuron_update +
-                              spikes_sent * params_.cycles_per_spike_sent;
+  const Cycles cycles = params_.cycles_per_spike_received * spikes_received +
+                        params_.cycles_per_synaptic_event * synaptic_events +
+                        params_.cycles_per_neuron_update * neuron_updates + params_.cycles_per_spike_sent * spikes_sent;
   stats_.spikes_received += spikes_received;
   stats_.synaptic_events += synaptic_events;
   stats_.neuron_updates += neuron_updates;
   stats_.spikes_sent += spikes_sent;
-  stats_.cycles += cycles;
-  return Cycles(cycles);
+  stats_.cycles += cycles.count;
+  return cycles;
 }
 
 }  // namespace grindstone::hw::s2

@@ -133,12 +133,12 @@ TEST_CASE("cycle model: blocks of 4 rows × 16 columns, one k step per cycle") {
   const auto p = mac.params();
   // 4×784 · 784×256: 1·16 blocks of 784 + pipeline cycles, plus set-up and a 1024-byte write-out
   const Cycles c = mac.matmul_cycles({4, 784, 256}, OperandWidth::Bits8, 1);
-  CHECK(c.count == p.invocation_overhead_cycles + 16 * (784 + p.block_pipeline_cycles) + 1024 / 16);
+  CHECK(c.count == p.invocation_overhead_cycles.count + 16 * (784 + p.block_pipeline_cycles.count) + 1024 / 16);
   // a single row uses a quarter of the array: same cycles as 4 rows
   CHECK(mac.matmul_cycles({1, 784, 256}, OperandWidth::Bits8, 1).count <= c.count);
   // 16-bit mode has 4 columns per block: 4× the blocks
   const Cycles w = mac.matmul_cycles({4, 784, 256}, OperandWidth::Bits16, 1);
-  CHECK(w.count == p.invocation_overhead_cycles + 64 * (784 + p.block_pipeline_cycles) + 1024 / 16);
+  CHECK(w.count == p.invocation_overhead_cycles.count + 64 * (784 + p.block_pipeline_cycles.count) + 1024 / 16);
   mac.account({4, 784, 256}, OperandWidth::Bits8, 1);
   CHECK(mac.stats().utilisation() == doctest::Approx(4.0 * 784 * 256 / (64.0 * (16 * (784 + 3) + 20))));
 }
@@ -148,7 +148,7 @@ TEST_CASE("NoC hops, DRAM time and energy") {
   CHECK(noc.hops(0, 0) == 0);
   CHECK(noc.hops(0, 8) == 2);  // (0,0) → (1,1) on a 7-wide mesh
   const Cycles t = noc.transfer(0, 8, 240);  // 10 flits of 24 bytes
-  CHECK(t.count == 2 * noc.params().cycles_per_hop + 10);
+  CHECK(t.count == 2 * noc.params().cycles_per_hop.count + 10);
   CHECK(noc.stats().byte_hops == 480);
   Dram dram;
   const Seconds s = dram.read(6'400'000);

@@ -53,7 +53,7 @@ PipelineEstimate estimate_pipeline(const std::vector<PipelineLayer>& layers, std
       if (t.k_splits > 1) {
         const std::int64_t partial = tile.m * t.n_tile;
         const hw::Cycles move = noc.transfer(dest_qpe, dest_qpe + 1, partial * 4 * (t.k_splits - 1));
-        const hw::Cycles add((t.k_splits - 1) * partial * chip.pe.arm.cycles_per_partial_sum_add);
+        const hw::Cycles add = hw::ArmCore(chip.pe.arm).partial_sum_cycles((t.k_splits - 1) * partial);
         arm_cycles += add.count;
         seconds += chip.clock.duration(move + add).value;
       }
@@ -64,6 +64,8 @@ PipelineEstimate estimate_pipeline(const std::vector<PipelineLayer>& layers, std
       arm_cycles += l.arm_cycles_per_sample * batch;
       seconds += chip.clock.duration(hw::Cycles(per_core * batch)).value;
     }
+    e.stage_names.push_back(l.name);
+    e.stage_on_mac.push_back(l.on_mac);
     e.stage_seconds_per_batch.push_back(seconds);
     prev_pe = first;
     prev_bytes = l.output_bytes_per_sample;
@@ -79,6 +81,10 @@ PipelineEstimate estimate_pipeline(const std::vector<PipelineLayer>& layers, std
   e.mac_utilisation = ms.mac_slots ? static_cast<double>(e.useful_macs_per_sample * batch) / static_cast<double>(ms.mac_slots) : 0;
   e.dram_bytes_per_batch = dram.stats().bytes_read;
   e.noc_bytes_per_batch = noc.stats().bytes;
+  e.mac = ms;
+  e.noc = noc.stats();
+  e.dram = dram.stats();
+  e.arm_cycles_per_batch = arm_cycles;
   hw::Activity act;
   act.mac_slots = ms.mac_slots;
   act.arm_cycles = arm_cycles;

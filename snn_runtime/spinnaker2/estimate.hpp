@@ -23,6 +23,8 @@ struct PipelineLayer {
 
 struct PipelineEstimate {
   MachinePlan plan;
+  std::vector<std::string> stage_names;  ///< one per layer, as stage_seconds_per_batch
+  std::vector<bool> stage_on_mac;        ///< one per layer: MAC array (true) or ARM cores
   std::vector<double> stage_seconds_per_batch;
   double hw_latency_seconds = 0;               ///< one batch through every layer
   double hw_throughput_samples_per_second = 0;  ///< pipelined: batch / slowest layer
@@ -31,6 +33,11 @@ struct PipelineEstimate {
   std::int64_t dram_bytes_per_batch = 0;        ///< streamed weights + input samples
   std::int64_t noc_bytes_per_batch = 0;
   hw::EnergyBreakdown energy_per_sample;
+  /// The components' stats for one batch (reported in full).
+  hw::MacArray::Stats mac;
+  hw::Noc::Stats noc;
+  hw::Dram::Stats dram;
+  std::int64_t arm_cycles_per_batch = 0;
 };
 
 /// Estimates `layers` processed in batches of `batch` samples; `input_bytes_per_sample` are read

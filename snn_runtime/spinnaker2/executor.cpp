@@ -21,9 +21,12 @@ namespace {
 struct BatchResult {
   std::vector<int> predictions;
   std::vector<int> float_predictions;
-  std::int64_t spikes = 0, synaptic_events = 0, arm_cycles = 0, noc_bytes = 0, noc_byte_hops = 0;
-  std::int64_t chip_link_bytes = 0, dram_bytes = 0;
+  std::int64_t spikes = 0, synaptic_events = 0;
+  std::int64_t partial_sum_cycles = 0;  ///< ARM cycles adding k-split partial sums
   hw::MacArray::Stats mac;
+  hw::ArmCore::Stats arm;
+  hw::Noc::Stats noc;
+  hw::Dram::Stats dram;
   std::vector<double> stage_seconds;
 };
 
@@ -114,7 +117,8 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
             (pop.input_bit >= 0 ? bitplane_fires(img[i], pop.input_bit) : threshold_fires(img[i])) ? 1 : 0;
     }
   }
-  r.dram_bytes += count * data.pixels_per_image();  // samples are read from DRAM
+  hw::Dram dram(chip.dram);
+  dram.read(count * data.pixels_per_image());  // samples are read from DRAM (overlapped: not timed)
   for (std::size_t p = 0; p < net.populations.size(); ++p)
     if (net.populations[p].role == PopulationRole::Bias)
       for (std::int64_t b = 0; b < count; ++b) act[p].insert(act[p].end(), bias[p].begin(), bias[p].end());
@@ -155,16 +159,14 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
       double compute = chip.clock.duration(tile_cycles).value * static_cast<double>(t.passes());
       if (t.streamed) {
         const std::int64_t bytes = s.shape.weight_bytes();
-        hw::Dram dram(chip.dram);
-        compute = std::max(compute, dram.read_time(bytes).value);
-        r.dram_bytes += bytes;
+        compute = std::max(compute, dram.read(bytes).value);
       }
       double reduce = 0;
       if (t.k_splits > 1) {
         const std::int64_t partial = tile.m * t.n_tile;
         const hw::Cycles move = noc.transfer(dest_qpe, dest_qpe + 1, partial * 4 * (t.k_splits - 1));
-        const hw::Cycles add((t.k_splits - 1) * partial * chip.pe.arm.cycles_per_partial_sum_add);
-        r.arm_cycles += add.count;
+        const hw::Cycles add = arm.partial_sum_cycles((t.k_splits - 1) * partial);
+        r.partial_sum_cycles += add.count;
         reduce = chip.clock.duration(move + add).value;
       }
       seconds = input_seconds + compute + reduce;
@@ -209,10 +211,9 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
           std::span<const std::uint8_t>(float_act[out]).subspan(static_cast<std::size_t>(b * n_out), static_cast<std::size_t>(n_out))));
   }
   r.mac = mac.stats();
-  r.arm_cycles += arm.stats().cycles;
-  r.noc_bytes = noc.stats().bytes;
-  r.noc_byte_hops = noc.stats().byte_hops;
-  r.chip_link_bytes = noc.stats().chip_link_bytes;
+  r.arm = arm.stats();
+  r.noc = noc.stats();
+  r.dram = dram.stats();
   return r;
 }
 
@@ -245,8 +246,7 @@ RunReport Executor::run(const datasets::Dataset& data) const {
   rep.samples = data.size();
   rep.integer_exact = !im.net.weights.is_float;
   rep.weights_format = im.net.weights.to_string();
-  hw::MacArray::Stats mac;
-  std::int64_t noc_byte_hops = 0, chip_link_bytes = 0, agree = 0;
+  std::int64_t agree = 0;
   double latency_sum = 0, bottleneck_sum = 0;
   std::vector<double> stage_sum(im.stages.size(), 0.0);
   for (const auto& r : results) {  // ordered reduction
@@ -266,12 +266,11 @@ RunReport Executor::run(const datasets::Dataset& data) const {
     bottleneck_sum += bottleneck;
     rep.spikes_per_sample += static_cast<double>(r.spikes);
     rep.synaptic_events_per_sample += static_cast<double>(r.synaptic_events);
-    rep.arm_cycles += r.arm_cycles;
-    rep.noc_bytes += r.noc_bytes;
-    rep.dram_bytes += r.dram_bytes;
-    noc_byte_hops += r.noc_byte_hops;
-    chip_link_bytes += r.chip_link_bytes;
-    mac += r.mac;
+    rep.partial_sum_cycles += r.partial_sum_cycles;
+    rep.mac += r.mac;
+    rep.arm += r.arm;
+    rep.noc += r.noc;
+    rep.dram += r.dram;
   }
   const double n = static_cast<double>(std::max<std::int64_t>(1, rep.samples));
   const double nb = static_cast<double>(std::max<std::int64_t>(1, batches));
@@ -281,6 +280,10 @@ RunReport Executor::run(const datasets::Dataset& data) const {
   rep.synaptic_events_per_sample /= n;
   rep.pes = im.plan.pes_used;
   rep.chips = im.plan.chips_used;
+  const hw::MacArray::Stats& mac = rep.mac;
+  rep.arm_cycles = rep.arm.cycles + rep.partial_sum_cycles;
+  rep.noc_bytes = rep.noc.bytes;
+  rep.dram_bytes = rep.dram.bytes_read;
   rep.useful_macs = mac.useful_macs;
   rep.accumulator_overflows = mac.accumulator_overflows;
   rep.mac_utilisation = mac.utilisation();
@@ -295,8 +298,8 @@ RunReport Executor::run(const datasets::Dataset& data) const {
   hw::Activity activity;
   activity.mac_slots = mac.mac_slots;
   activity.arm_cycles = rep.arm_cycles;
-  activity.noc_byte_hops = noc_byte_hops;
-  activity.chip_link_bytes = chip_link_bytes;
+  activity.noc_byte_hops = rep.noc.byte_hops;
+  activity.chip_link_bytes = rep.noc.chip_link_bytes;
   activity.dram_bytes = rep.dram_bytes;
   activity.elapsed = hw::Seconds(rep.hw_seconds);
   activity.chips = rep.chips;

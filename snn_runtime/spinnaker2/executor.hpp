@@ -58,8 +58,8 @@ struct RunReport {
   double hw_latency_seconds = 0;              ///< mean time from a batch's input to its outputs
   double hw_throughput_samples_per_second = 0;  ///< pipelined: batch / slowest stage
   double hw_seconds = 0;                      ///< modelled time for all samples
-  std::int64_t dram_bytes = 0;
-  std::int64_t noc_bytes = 0;
+  std::int64_t dram_bytes = 0;  ///< dram.bytes_read
+  std::int64_t noc_bytes = 0;   ///< noc.bytes
   std::int64_t useful_macs = 0;
   std::int64_t arm_cycles = 0;
   std::int64_t accumulator_overflows = 0;
@@ -70,6 +70,14 @@ struct RunReport {
   double float_agreement = 1.0;
   std::string weights_format;
   std::vector<StageReport> stages;
+  /// The components' own stats summed over all batches (reported in full); the totals above
+  /// are read from them.
+  hw::MacArray::Stats mac;
+  hw::ArmCore::Stats arm;  ///< event-driven stages
+  hw::Noc::Stats noc;
+  hw::Dram::Stats dram;    ///< input samples and streamed weights
+  /// ARM cycles adding partial sums of MAC layers split along k (arm_cycles = arm.cycles + this).
+  std::int64_t partial_sum_cycles = 0;
 };
 
 class Executor {

@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "snn_runtime/network/connector_geometry.hpp"
 #include "snn_runtime/network/weight_units.hpp"
+#include "snn_runtime/spinnaker2/quantise.hpp"
 
 namespace grindstone::snn::s2 {
 
@@ -66,21 +67,16 @@ void quantise_mac_stage(Stage& s, const Network& net, const std::vector<std::vec
     for (std::int64_t i = 0; i < neurons; ++i)
       threshold[static_cast<std::size_t>(i)] = s.threshold_units[static_cast<std::size_t>(i)] - s.constant_units[static_cast<std::size_t>(i)];
   } else {
-    // Per output column: scale 127 / max|w|; threshold and bias scaled alike, compared as
-    // acc ≥ ceil((threshold − bias)·scale).
-    std::vector<double> scale(static_cast<std::size_t>(n), 1.0);
-    for (std::int64_t c = 0; c < n; ++c) {
-      double m = 0;
-      for (std::int64_t r = 0; r < k; ++r) m = std::max(m, std::abs(columns_by_row[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]));
-      scale[static_cast<std::size_t>(c)] = m > 0 ? 127.0 / m : 1.0;
-    }
-    for (std::int64_t r = 0; r < k; ++r)
-      for (std::int64_t c = 0; c < n; ++c)
-        q[static_cast<std::size_t>(r * n + c)] = std::clamp<std::int64_t>(
-            std::llround(columns_by_row[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] * scale[static_cast<std::size_t>(c)]), -127, 127);
+    // The shared int8 quantiser, one scale per output column; threshold and bias scaled alike,
+    // compared as acc ≥ ceil((threshold − bias)·scale).
+    std::vector<double> flat;
+    flat.reserve(static_cast<std::size_t>(k * n));
+    for (const auto& row : columns_by_row) flat.insert(flat.end(), row.begin(), row.end());
+    const Int8Weights w8 = quantise_int8(flat, k, n, ScaleGroup::Column);
+    q.assign(w8.values.begin(), w8.values.end());
     s.shape.width = hw::OperandWidth::Bits8;
     for (std::int64_t i = 0; i < neurons; ++i) {
-      const double sc = scale[static_cast<std::size_t>(i % n)];
+      const double sc = w8.scale_of_column(i % n);
       const double t = (static_cast<double>(s.threshold_float[static_cast<std::size_t>(i)]) - s.constant_float[static_cast<std::size_t>(i)]) * sc;
       threshold[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(std::ceil(std::clamp(t, -1e9, 1e9)));
     }

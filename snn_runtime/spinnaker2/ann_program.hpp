@@ -1,0 +1,80 @@
+#pragma once
+// A Keras ANN lowered to SpiNNaker 2 as an int8 program (`run MODEL.h5 --engine spinnaker2
+// --s2-mode ann`): MAC steps (dense or conv2d mode) whose write-out adds the int32 bias,
+// requantises and applies ReLU, max pooling on the ARM cores, and the layout change of a
+// channels_first flatten. The program is built and quantised by converter/passes/ann_to_mac
+// (which reads the Keras layers); this file runs it (bit-exact, on hw::s2::MacArray) and
+// estimates it on the machine. It knows nothing of Keras.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/shape.hpp"
+#include "datasets/dataset.hpp"
+#include "hw_model/spinnaker2/chip.hpp"
+#include "hw_model/spinnaker2/mac_array.hpp"
+#include "snn_runtime/spinnaker2/estimate.hpp"
+
+namespace grindstone::snn::s2 {
+
+struct AnnStep {
+  enum class Kind {
+    Mac,         ///< dense or conv2d on the MAC array, uint8 input × int8 weights
+    MaxPool,     ///< on the ARM cores
+    FlattenChw,  ///< channels_first flatten: (H, W, C) memory becomes (C, H, W) order
+  };
+  Kind kind = Kind::Mac;
+  std::string name;
+  Shape in_shape, out_shape;  ///< channels-last
+  // Mac
+  bool conv = false;
+  hw::Conv2dGeometry geometry;  ///< conv steps
+  std::int64_t k = 0, n = 0;    ///< weight matrix k×n (dense: inputs × units; conv: patch × filters)
+  std::vector<std::int8_t> weights;  ///< k×n row-major, filled by quantisation
+  hw::WriteOut write_out;
+  /// The last MAC step: its accumulators + bias are the class scores (int32, no requantisation).
+  bool last = false;
+  // MaxPool
+  int pool_h = 1, pool_w = 1, stride_h = 1, stride_w = 1;
+  std::int64_t pad_top = 0, pad_left = 0;
+
+  /// The matrix product of one sample (conv: out_h·out_w positions × patch × filters).
+  hw::MatmulShape per_sample() const { return conv ? geometry.as_matmul() : hw::MatmulShape{1, k, n}; }
+};
+
+struct AnnProgram {
+  std::vector<AnnStep> steps;
+  /// How the weights and activations were quantised (reported).
+  std::string quantisation;
+};
+
+/// One sample through the program. `x` holds the uint8 input (the raw pixels). Adds to
+/// `nonzero_activations` the non-zero uint8 values of the input and of every step's output
+/// (what zero gating can skip is the rest). Returns the class (first maximal score).
+int classify(const AnnProgram& program, std::vector<std::uint8_t> x, hw::MacArray& mac, std::int64_t& nonzero_activations);
+
+/// The shape-only pipeline of the program for estimate_pipeline: MAC steps, max pools as ARM
+/// work (hw::ArmCore::max_pool_cycles), flattens folded into the next step's addressing.
+std::vector<PipelineLayer> pipeline_of(const AnnProgram& program, const hw::ArmCore::Params& arm);
+
+struct AnnRunReport {
+  std::int64_t samples = 0;
+  std::int64_t correct = 0;
+  double accuracy = 0;
+  std::vector<int> predictions;
+  std::int64_t batch = 4;
+  /// Non-zero uint8 activations per sample (input pixels + every step's output). An int8 ANN
+  /// sends no spikes, so the report carries this instead of spike counts.
+  double nonzero_activations_per_sample = 0;
+  hw::MacArray::Stats mac;  ///< functional run over all samples (exact overflow count)
+  PipelineEstimate estimate;  ///< one batch of `batch` samples
+  std::int64_t dram_bytes = 0;  ///< estimate's per-batch bytes × batches
+  double energy_joules = 0;     ///< estimate's per-sample energy × samples
+};
+
+/// Runs every sample (sequentially, so the MAC stats are exact and deterministic) and
+/// estimates the program on `machine` in batches of `batch`.
+AnnRunReport run_ann(const AnnProgram& program, const datasets::Dataset& data, const hw::MachineParams& machine,
+                     std::int64_t batch = 4);
+
+}  // namespace grindstone::snn::s2
