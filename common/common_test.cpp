@@ -1,11 +1,15 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/fixed_point.hpp"
+#include "common/parallel.hpp"
 #include "common/random.hpp"
 #include "common/shape.hpp"
 
@@ -72,4 +76,22 @@ TEST_CASE("counter-based random numbers are stateless") {
   double u = random_uniform(7, 0, 0);
   CHECK(u >= 0.0);
   CHECK(u < 1.0);
+}
+
+TEST_CASE("parallel_for_collected runs every index and rethrows the lowest failing one after the region") {
+  grindstone::ThreadLimit limit(2);
+  std::vector<int> done(100, 0);
+  try {
+    grindstone::parallel_for_collected(std::size_t{0}, done.size(), [&](std::size_t i) {
+      done[i] = 1;
+      if (i == 70 || i == 30) throw grindstone::InputError("index " + std::to_string(i));
+    });
+    FAIL("no exception");
+  } catch (const grindstone::InputError& e) {
+    CHECK(std::string(e.what()).find("index 30") != std::string::npos);
+  }
+  CHECK(std::count(done.begin(), done.end(), 1) == 100);  // the region ran to the end
+  int sum = 0;
+  grindstone::parallel_for_collected(0, 10, [&](int i) { if (i < 0) sum = -1; });
+  CHECK(sum == 0);
 }

@@ -9,7 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <tbb/global_control.h>
-
+#include <tbb/parallel_for.h>
 
 namespace grindstone {
 
@@ -39,5 +39,21 @@ class ExceptionCollector {
   std::size_t index_ = static_cast<std::size_t>(-1);
   std::exception_ptr first_;
 };
+
+/// tbb::parallel_for over [begin, end) with every index's exception collected (ExceptionCollector)
+/// and the lowest index's rethrown after the region, so which error is reported does not depend
+/// on thread scheduling.
+template <class Index, class Body>
+void parallel_for_collected(Index begin, Index end, const Body& body) {
+  ExceptionCollector errors;
+  tbb::parallel_for(begin, end, [&](Index i) {
+    try {
+      body(i);
+    } catch (...) {
+      errors.capture(static_cast<std::size_t>(i - begin));
+    }
+  });
+  errors.rethrow_if_any();
+}
 
 }  // namespace grindstone

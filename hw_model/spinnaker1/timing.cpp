@@ -14,6 +14,13 @@ CoreTiming::Stats& CoreTiming::Stats::operator+=(const Stats& o) {
   return *this;
 }
 
+void CoreTiming::Stats::record(Cycles worked, bool overrun) {
+  ++ticks;
+  busy += worked;
+  max_tick = std::max(max_tick, worked);
+  if (overrun) ++overruns;
+}
+
 Cycles CoreTiming::dma_cycles(std::int64_t bytes) const {
   return Cycles(static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) / params_.dma_bytes_per_cycle)));
 }
@@ -27,17 +34,13 @@ Cycles CoreTiming::synapse_and_dma_cycles(std::int64_t synapses, std::int64_t ro
 }
 
 Cycles CoreTiming::tick_cycles(const CoreTickWork& w) const {
-  const Params& p = params_;
-  return timer_cycles(w.neurons_updated, w.neurons_spiked) + p.per_spike_received * w.spikes_received +
-         p.per_pop_table_miss * w.pop_table_misses + synapse_and_dma_cycles(w.synaptic_events, w.row_bytes_fetched);
+  return timer_cycles(w.neurons_updated, w.neurons_spiked) + received_cycles(w.spikes_received) +
+         miss_cycles(w.pop_table_misses) + synapse_and_dma_cycles(w.synaptic_events, w.row_bytes_fetched);
 }
 
 Cycles CoreTiming::record_tick(const CoreTickWork& work, Cycles budget) {
   const Cycles c = tick_cycles(work);
-  ++stats_.ticks;
-  stats_.busy += c;
-  stats_.max_tick = std::max(stats_.max_tick, c);
-  if (c > budget) ++stats_.overruns;
+  stats_.record(c, c > budget);
   return c;
 }
 

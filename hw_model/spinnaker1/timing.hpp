@@ -65,6 +65,8 @@ class CoreTiming {
     Cycles busy;                          ///< cycles of work over all ticks
     Cycles max_tick;                      ///< worst tick
     double overrun_ratio() const { return ticks ? static_cast<double>(overruns) / static_cast<double>(ticks) : 0.0; }
+    /// One tick of `worked` cycles; `overrun` when it ran past the timer period.
+    void record(Cycles worked, bool overrun);
     Stats& operator+=(const Stats& o);
   };
 
@@ -74,11 +76,18 @@ class CoreTiming {
   const Stats& stats() const { return stats_; }
 
   // Per-event costs, the pieces tick_cycles is built from (an event-driven executor charges them
-  // one event at a time).
+  // one event at a time, so it never recovers one by subtracting another from a tick's total).
+  /// The fixed part of a timer event.
+  Cycles timer_overhead_cycles() const { return params_.timer_tick_overhead; }
+  /// Updating `neurons` neurons.
+  Cycles neuron_update_cycles(std::int64_t neurons) const { return params_.per_neuron_update * neurons; }
+  /// Resetting and sending for `spiked` spiking neurons.
+  Cycles neuron_spike_cycles(std::int64_t spiked) const { return params_.per_neuron_spike * spiked; }
+  /// Receiving `packets` packets that hit the population table (without their rows).
+  Cycles received_cycles(std::int64_t packets) const { return params_.per_spike_received * packets; }
   /// The timer event: overhead + neurons·per_neuron_update + spiked·per_neuron_spike.
   Cycles timer_cycles(std::int64_t neurons_updated, std::int64_t neurons_spiked) const {
-    return params_.timer_tick_overhead + params_.per_neuron_update * neurons_updated +
-           params_.per_neuron_spike * neurons_spiked;
+    return timer_overhead_cycles() + neuron_update_cycles(neurons_updated) + neuron_spike_cycles(neurons_spiked);
   }
   /// When, from the start of its timer event, a core sends the spike of its `spikes`-th spiking
   /// neuron (1-based) after updating `neurons_updated` neurons.
@@ -93,12 +102,12 @@ class CoreTiming {
   /// One received packet that hits the population table, with its row of `synapses` words
   /// (`row_bytes` DMA'd): per_spike_received + synapse_and_dma_cycles.
   Cycles packet_cycles(std::int64_t synapses, std::int64_t row_bytes) const {
-    return params_.per_spike_received + synapse_and_dma_cycles(synapses, row_bytes);
+    return received_cycles(1) + synapse_and_dma_cycles(synapses, row_bytes);
   }
-  /// One received packet that misses the population table.
-  Cycles miss_cycles() const { return params_.per_pop_table_miss; }
+  /// `packets` received packets that miss the population table.
+  Cycles miss_cycles(std::int64_t packets = 1) const { return params_.per_pop_table_miss * packets; }
   /// One packet received by a delay-extension core (queued for re-sending, no row).
-  Cycles relay_cycles() const { return params_.per_spike_received; }
+  Cycles relay_cycles() const { return received_cycles(1); }
 
   /// Cycles one tick of `work` takes: timer overhead + neurons·per_neuron_update +
   /// spiked·per_neuron_spike + spikes·per_spike_received + misses·per_pop_table_miss +

@@ -51,6 +51,47 @@ TEST_CASE("core timing: per-tick cycle arithmetic") {
   CHECK(timing.stats().overrun_ratio() == doctest::Approx(0.5));
 }
 
+TEST_CASE("core timing: a tick is the sum of its per-event costs") {
+  s1::CoreTiming::Params p;
+  p.timer_tick_overhead = Cycles(7);
+  p.per_neuron_update = Cycles(3);
+  p.per_neuron_spike = Cycles(11);
+  p.per_spike_received = Cycles(13);
+  p.per_pop_table_miss = Cycles(17);
+  p.per_synaptic_event = Cycles(2);
+  const s1::CoreTiming timing(p);
+  CHECK(timing.timer_overhead_cycles() == Cycles(7));
+  CHECK(timing.neuron_update_cycles(5) == Cycles(15));
+  CHECK(timing.neuron_spike_cycles(2) == Cycles(22));
+  CHECK(timing.received_cycles(3) == Cycles(39));
+  CHECK(timing.miss_cycles() == Cycles(17));
+  CHECK(timing.miss_cycles(2) == Cycles(34));
+  CHECK(timing.relay_cycles() == Cycles(13));
+  CHECK(timing.timer_cycles(5, 2) == Cycles(7 + 15 + 22));
+  CHECK(timing.spike_send_cycles(5, 2) == timing.timer_cycles(5, 2));
+  // A 52-byte row DMA (52 cycles at 1 B/cycle) shows beyond 10 synapses (20 cycles), hides behind 40.
+  CHECK(timing.packet_cycles(10, 52) == Cycles(13 + 52));
+  CHECK(timing.packet_cycles(40, 52) == Cycles(13 + 80));
+  // The executor charges events one by one; tick_cycles charges a tick's totals. With one packet
+  // they agree exactly.
+  s1::CoreTickWork w;
+  w.neurons_updated = 5;
+  w.neurons_spiked = 2;
+  w.spikes_received = 1;
+  w.pop_table_misses = 2;
+  w.synaptic_events = 40;
+  w.row_bytes_fetched = 52;
+  CHECK(timing.tick_cycles(w) == timing.timer_cycles(5, 2) + timing.packet_cycles(40, 52) + timing.miss_cycles(2));
+
+  s1::CoreTiming::Stats st;
+  st.record(Cycles(100), false);
+  st.record(Cycles(300), true);
+  CHECK(st.ticks == 2);
+  CHECK(st.overruns == 1);
+  CHECK(st.busy == Cycles(400));
+  CHECK(st.max_tick == Cycles(300));
+}
+
 TEST_CASE("system timing: timer period, time-scale factor, router and link time per packet") {
   s1::TimingParams tp;
   tp.time_scale_factor = 5;

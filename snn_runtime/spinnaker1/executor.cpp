@@ -1,7 +1,5 @@
 #include "snn_runtime/spinnaker1/executor.hpp"
 
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -9,12 +7,14 @@
 #include <optional>
 
 #include "common/error.hpp"
+#include "common/parallel.hpp"
 #include "common/random.hpp"
 #include "hw_model/spinnaker1/delays.hpp"
 #include "hw_model/spinnaker1/ring_buffer.hpp"
 #include "hw_model/spinnaker1/router.hpp"
 #include "snn_runtime/network/decode.hpp"
 #include "snn_runtime/network/input_spikes.hpp"
+#include "snn_runtime/spinnaker1/routing_groups.hpp"
 #include "snn_runtime/spinnaker1/row_plan.hpp"
 
 namespace grindstone::snn::spinnaker1 {
@@ -52,7 +52,8 @@ struct RouterEvent {
 /// Per-core counters, summed in core order after each run.
 struct CoreCounters {
   std::int64_t spikes = 0, synaptic_events = 0, delivered = 0, queue_drops = 0, late_packets = 0, late_events = 0,
-               misses = 0, overruns = 0, worst_cycles = 0, busy_cycles = 0, ticks = 0;
+               misses = 0;
+  hw::s1::CoreTiming::Stats timing;  ///< work per tick, overruns
 };
 
 /// Per-routing-group counters.
@@ -124,15 +125,6 @@ struct CoreState {
   CoreCounters counters;
 };
 
-/// Union-find over chips, to split a tick's routing into independent groups.
-int find_root(std::vector<int>& parent, int x) {
-  while (parent[static_cast<std::size_t>(x)] != x) {
-    parent[static_cast<std::size_t>(x)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(x)])];
-    x = parent[static_cast<std::size_t>(x)];
-  }
-  return x;
-}
-
 }  // namespace
 
 ExecutorResult execute(const Network& network, const Mapping& m, const Routing& routing, const datasets::Dataset& data,
@@ -168,7 +160,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
   std::vector<int> driver_of(network.populations.size(), -1);
   for (std::size_t d = 0; d < encoder.drivers().size(); ++d) driver_of[static_cast<std::size_t>(encoder.drivers()[d].population)] = static_cast<int>(d);
   std::vector<std::vector<PopulationSpikes>> inputs(static_cast<std::size_t>(n_samples));
-  tbb::parallel_for(std::int64_t{0}, n_samples, [&](std::int64_t s) { encoder.encode(data.image(s), inputs[static_cast<std::size_t>(s)]); });
+  parallel_for_collected(std::int64_t{0}, n_samples, [&](std::int64_t s) { encoder.encode(data.image(s), inputs[static_cast<std::size_t>(s)]); });
 
   // Group boundaries per population: group g holds neurons [bounds[g], bounds[g+1]).
   std::vector<std::vector<std::int64_t>> group_bounds(network.populations.size());
@@ -212,7 +204,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
   // Rows regrouped for the host, and the processing time of each row (cycles → time once).
   std::vector<PreparedMatrix> prepared(m.matrices.size());
   std::vector<std::vector<SimTime>> row_duration(m.matrices.size());
-  tbb::parallel_for(std::size_t{0}, m.matrices.size(), [&](std::size_t i) {
+  parallel_for_collected(std::size_t{0}, m.matrices.size(), [&](std::size_t i) {
     const SynapticMatrix& mat = m.matrices[i];
     prepared[i] = prepare_matrix(mat);
     row_duration[i].resize(mat.row_begin.size() - 1);
@@ -226,7 +218,6 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
   RouteMemo route_memo(m, routing);
   std::vector<GroupEvents> group_events;
   // Key → source core: vertex-global index and core-in-vertex.
-  const auto n_slices = m.slices.size();
   std::vector<std::uint32_t> key_of_core(n_cores);
   for (std::size_t c = 0; c < n_cores; ++c) key_of_core[c] = m.cores[c].key;
 
@@ -249,9 +240,8 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     return k < samples_on_tile(tile) ? k : -1;
   };
 
-  std::vector<int> chip_parent(n_chips);
-  std::vector<std::vector<int>> groups;  // per routing group: its active sources
-  std::vector<int> group_of_root(n_chips, -1);
+  RoutingGroups groups(n_chips);
+  std::vector<int> active;  // this tick's sources with spikes and targets
 
   for (std::int64_t T = 0; T < n_ticks; ++T) {
     const SimTime tick_start = tick_period * T;
@@ -262,7 +252,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
       res.phase_seconds[static_cast<std::size_t>(phase)] += std::chrono::duration<double>(now - phase_start).count();
       phase_start = now;
     };
-    tbb::parallel_for(std::size_t{0}, n_cores, [&](std::size_t c) {
+    parallel_for_collected(std::size_t{0}, n_cores, [&](std::size_t c) {
       const PlacedCore& pc = m.cores[c];
       const CoreSlice& s = m.slices[static_cast<std::size_t>(pc.slice)];
       CoreState& st = cores[c];
@@ -351,35 +341,10 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
 
     lap(0);
     // ---- phase 2: routing, one discrete-event simulation per group of connected chips ------------
-    for (std::size_t c = 0; c < n_chips; ++c) chip_parent[c] = static_cast<int>(c);
-    std::vector<int> active;
-    for (std::size_t c = 0; c < n_cores; ++c) {
-      if (cores[c].spike_atoms.empty() || routing.sources[c].targets.empty()) continue;
-      active.push_back(static_cast<int>(c));
-      const auto& chips = routing.sources[c].chips;
-      for (std::size_t k = 1; k < chips.size(); ++k) {
-        const int a = find_root(chip_parent, chips[0]), b = find_root(chip_parent, chips[k]);
-        if (a != b) chip_parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
-      }
-    }
-    // An emergency detour passes through a neighbour that need not be on the packet's tree, so
-    // with emergency routing on, groups could share a router: route the tick as one group.
-    if (opt.router.wait2_cycles > hw::s1::RouterCycles(0))
-      for (int c : active) {
-        const int a = find_root(chip_parent, routing.sources[static_cast<std::size_t>(c)].chips[0]);
-        const int b = find_root(chip_parent, routing.sources[static_cast<std::size_t>(active[0])].chips[0]);
-        if (a != b) chip_parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
-      }
-    groups.clear();
-    std::fill(group_of_root.begin(), group_of_root.end(), -1);
-    for (int c : active) {
-      const int root = find_root(chip_parent, routing.sources[static_cast<std::size_t>(c)].chips[0]);
-      if (group_of_root[static_cast<std::size_t>(root)] < 0) {
-        group_of_root[static_cast<std::size_t>(root)] = static_cast<int>(groups.size());
-        groups.emplace_back();
-      }
-      groups[static_cast<std::size_t>(group_of_root[static_cast<std::size_t>(root)])].push_back(c);
-    }
+    active.clear();
+    for (std::size_t c = 0; c < n_cores; ++c)
+      if (!cores[c].spike_atoms.empty() && !routing.sources[c].targets.empty()) active.push_back(static_cast<int>(c));
+    groups.build(active, routing.sources, opt.router.wait2_cycles > hw::s1::RouterCycles(0));
     if (group_counters.size() < groups.size()) group_counters.resize(groups.size());
     if (group_events.size() < groups.size()) group_events.resize(groups.size());
     // The blocked neighbour a detour heads for: the middle chip passes it on over the link after
@@ -389,7 +354,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
                                             hw::s1::link_from_index(hw::s1::link_index(arrived_on) + 1));
       return next ? m.machine.chip_index(*next) : chip;
     };
-    tbb::parallel_for(std::size_t{0}, groups.size(), [&](std::size_t g) {
+    parallel_for_collected(std::size_t{0}, groups.size(), [&](std::size_t g) {
       GroupCounters local;
       std::vector<RouterEvent>& injected = group_events[g].injected;
       std::vector<RouterEvent>& heap = group_events[g].heap;
@@ -400,7 +365,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
         std::push_heap(heap.begin(), heap.end(), std::greater<>{});
       };
       std::uint64_t seq = 0;
-      for (int src : groups[g]) {
+      for (int src : groups.sources(g)) {
         const CoreState& st = cores[static_cast<std::size_t>(src)];
         const PlacedCore& pc = m.cores[static_cast<std::size_t>(src)];
         const std::size_t run = injected.size();
@@ -474,7 +439,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
 
     lap(1);
     // ---- phase 3: packet processing at the target cores -----------------------------------------
-    tbb::parallel_for(std::size_t{0}, n_cores, [&](std::size_t c) {
+    parallel_for_collected(std::size_t{0}, n_cores, [&](std::size_t c) {
       CoreState& st = cores[c];
       const PlacedCore& pc = m.cores[c];
       const CoreSlice& s = m.slices[static_cast<std::size_t>(pc.slice)];
@@ -529,11 +494,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
         }
         st.busy_until = cursor;
       }
-      const std::int64_t worked = cpu.cycles_in(st.busy_until - st.tick_began).value;
-      st.counters.worst_cycles = std::max(st.counters.worst_cycles, worked);
-      st.counters.busy_cycles += worked;
-      ++st.counters.ticks;
-      if (st.busy_until > tick_start + tick_period) ++st.counters.overruns;
+      st.counters.timing.record(cpu.cycles_in(st.busy_until - st.tick_began), st.busy_until > tick_start + tick_period);
     });
 
     lap(2);
@@ -559,12 +520,7 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     res.late_spikes += k.late_packets;
     res.late_synaptic_events += k.late_events;
     res.pop_table_misses += k.misses;
-    res.core_overruns += k.overruns;
-    res.worst_tick_cycles = std::max(res.worst_tick_cycles, k.worst_cycles);
-    res.core_timing_stats.ticks += k.ticks;
-    res.core_timing_stats.overruns += k.overruns;
-    res.core_timing_stats.busy += Cycles(k.busy_cycles);
-    res.core_timing_stats.max_tick = std::max(res.core_timing_stats.max_tick, Cycles(k.worst_cycles));
+    res.core_timing_stats += k.timing;
     res.packets_sent += sent_per_core[c];
     if (cores[c].ring) {
       res.ring_buffer_saturations += cores[c].ring->stats().saturations;
@@ -587,6 +543,8 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
     for (hw::s1::Link l : hw::s1::kAllLinks) res.link_stats += routers[c].link(l).stats();
   }
   res.router_traversals = traversals;
+  res.core_overruns = res.core_timing_stats.overruns;
+  res.worst_tick_cycles = res.core_timing_stats.max_tick.value;
   for (std::int64_t s = 0; s < n_samples; ++s)
     if (res.predictions[static_cast<std::size_t>(s)] == data.labels[static_cast<std::size_t>(s)]) ++res.correct;
   res.accuracy = n_samples ? static_cast<double>(res.correct) / static_cast<double>(n_samples) : 0.0;
@@ -595,7 +553,6 @@ ExecutorResult execute(const Network& network, const Mapping& m, const Routing& 
   res.simulated_seconds = tick_period.seconds() * static_cast<double>(n_ticks);
   res.hw_latency_seconds = tick_period.seconds() * static_cast<double>(out_pop.last_fire_tick() + 1);
   res.hw_throughput_samples_per_second = res.simulated_seconds > 0 ? static_cast<double>(n_samples) / res.simulated_seconds : 0.0;
-  (void)n_slices;
 
   hw::s1::EnergyModel::Counts counts;
   counts.duration = tick_period * n_ticks;
