@@ -29,5 +29,6 @@ void register_run(CLI::App& app);
 void register_compare(CLI::App& app);
 void register_export(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_estimate(CLI::App& app);
 
 }  // namespace grindstone::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   register_export(app);
   register_compare(app);
   register_bench(app);
+  register_estimate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
