@@ -25,6 +25,7 @@ struct EstimateOptions {
   std::string input_row_reuse, weight_migration;  ///< "" = as --data-reuse
   int chips = 1;
   double clock_mhz = 0;  ///< 0 = the chip's default (hw_model)
+  std::string roofline;  ///< PNG path, "" = none
 };
 
 bool on_off(const std::string& value, const std::string& option) {
@@ -39,7 +40,8 @@ void run_estimate(const EstimateOptions& opt) {
   if (!opt.architecture.empty()) architecture = opt.architecture;
   ann::Model model = keras::load_model(opt.model, architecture);
   passes::drop_identities(model);
-  const auto graph = passes::fuse_mac_operators(model);
+  auto graph = passes::fuse_mac_operators(model);
+  graph.name = std::filesystem::path(opt.model).stem().string();
   snn::s2::CnnMappingParams params;
   const bool reuse = on_off(opt.data_reuse, "--data-reuse");
   params.input_row_reuse = opt.input_row_reuse.empty() ? reuse : on_off(opt.input_row_reuse, "--input-row-reuse");
@@ -47,6 +49,7 @@ void run_estimate(const EstimateOptions& opt) {
   params.chips = opt.chips;
   if (opt.clock_mhz > 0) params.chip.clock.hz = opt.clock_mhz * 1e6;
   const auto estimate = snn::s2::estimate_cnn(graph, params);
+  if (!opt.roofline.empty()) snn::s2::write_roofline(opt.roofline, estimate, params);
   auto report = snn::s2::estimate_json(estimate, params);
   report["model"] = opt.model;
   emit(opt.common, report, snn::s2::estimate_summary(estimate, params));
@@ -71,6 +74,7 @@ void register_estimate(CLI::App& app) {
   cmd->add_option("--chips", opt->chips, "Chips the layers are pipelined over")->check(CLI::Range(1, 1024));
   cmd->add_option("--clock-mhz", opt->clock_mhz, "PE clock in MHz (default: the hw_model chip's)")
       ->check(CLI::Range(1.0, 1000.0));
+  cmd->add_option("--roofline", opt->roofline, "Write the roofline plot (PNG, needs gnuplot) to this file");
   cmd->callback([opt] { run_estimate(*opt); });
 }
 

@@ -41,6 +41,15 @@ TEST_CASE("estimate: keras3_cnn_legacy on SpiNNaker 2, data reuse on vs off") {
   const auto human = run_cli("estimate " + model);
   REQUIRE(human.exit_code == 0);
   for (const auto& layer : a["layers"]) CHECK(human.out.find(layer["name"].get<std::string>()) != std::string::npos);
+  // The roofline plot is written whole (gnuplot, through a temporary file).
+  TempDir dir("estimate-roofline");
+  const auto png = dir / "roofline.png";
+  const auto plotted = run_cli("estimate " + model + " --roofline " + quoted(png));
+  INFO(plotted.err);
+  REQUIRE(plotted.exit_code == 0);
+  REQUIRE(std::filesystem::exists(png));
+  CHECK(std::filesystem::file_size(png) > 1000);
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator{}) == 1);
 }
 
 TEST_CASE("estimate: bad usage exits 2 with one line naming what is wrong") {

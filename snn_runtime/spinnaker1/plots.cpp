@@ -3,36 +3,10 @@
 #include <cstdio>
 #include <sstream>
 
-#include "common/atomic_file.hpp"
+#include "common/gnuplot.hpp"
 #include "common/error.hpp"
 
 namespace grindstone::snn::spinnaker1 {
-namespace {
-
-void run_gnuplot(const std::string& script, const std::string& what) {
-  FILE* pipe = ::popen("gnuplot 2>/dev/null >/dev/null", "w");
-  if (!pipe) throw InputError(what + ": cannot start gnuplot");
-  std::fwrite(script.data(), 1, script.size(), pipe);
-  const int status = ::pclose(pipe);
-  if (status != 0) throw InputError(what + ": gnuplot failed (exit status " + std::to_string(status) + ")");
-}
-
-std::string quoted(const std::filesystem::path& p) {
-  const std::string s = p.string();
-  require_input(s.find('\'') == std::string::npos, "--plots", "path must not contain a single quote");
-  return "'" + s + "'";
-}
-
-void plot_to(const std::filesystem::path& path, const std::string& body) {
-  write_file_atomically(path, [&](const std::filesystem::path& tmp) {
-    std::ostringstream s;
-    s << "set terminal pngcairo size 900,700 enhanced font 'DejaVu Sans,11'\nset output " << quoted(tmp) << "\n" << body;
-    run_gnuplot(s.str(), path.string());
-    require_input(std::filesystem::exists(tmp), path.string(), "gnuplot wrote no image");
-  });
-}
-
-}  // namespace
 
 void write_plots(const std::filesystem::path& dir, const Network& network, const Mapping& m, const ExecutorResult& r) {
   std::error_code ec;
@@ -50,7 +24,7 @@ void write_plots(const std::filesystem::path& dir, const Network& network, const
     load << chips[c].x << ' ' << chips[c].y << ' ' << (c < r.router_packets.size() ? r.router_packets[c] : 0) << '\n';
   load << "EOD\nplot $load using 1:2:3 with points pt 5 ps 5 palette notitle, "
        << "$load using 1:2:(sprintf('%d',$3)) with labels font ',7' notitle\n";
-  plot_to(dir / "router_load.png", load.str());
+  plot_png(dir / "router_load.png", load.str());
 
   // Raster of the recorded sample: y = population offset + neuron.
   std::vector<std::int64_t> offset(network.populations.size() + 1, 0);
@@ -77,7 +51,7 @@ void write_plots(const std::filesystem::path& dir, const Network& network, const
     raster << (p ? ", " : "") << "$pop" << p << " using 1:2 with points pt 7 ps 0.4 title '" << name << "'";
   }
   raster << "\n";
-  plot_to(dir / "raster.png", raster.str());
+  plot_png(dir / "raster.png", raster.str());
 }
 
 }  // namespace grindstone::snn::spinnaker1

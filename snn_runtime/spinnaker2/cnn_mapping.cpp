@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/gnuplot.hpp"
 #include "hw_model/spinnaker2/dram.hpp"
 #include "hw_model/spinnaker2/mac_array.hpp"
 
@@ -301,6 +302,28 @@ std::string estimate_summary(const CnnEstimate& e, const CnnMappingParams& p) {
       << " MB, NoC " << static_cast<double>(e.noc_bytes) / 1e6 << " MB, MAC utilisation " << 100.0 * e.mac_utilisation
       << " %, energy " << std::setprecision(2) << e.energy.total() * 1e3 << " mJ per frame";
   return out.str();
+}
+
+void write_roofline(const std::filesystem::path& path, const CnnEstimate& e, const CnnMappingParams& p) {
+  const double peak = 2.0 * p.chip.peak_macs_per_second();
+  const double bandwidth = p.chip.dram.bytes_per_second;
+  std::ostringstream plot;
+  plot << std::setprecision(9);
+  plot << "set title '" << e.name << " on SpiNNaker 2: roofline (input-row reuse " << (p.input_row_reuse ? "on" : "off")
+       << ", weight migration " << (p.weight_migration ? "on" : "off") << ")'\n"
+       << "set logscale xy\nset xlabel 'operational intensity (int8 ops per DRAM byte)'\n"
+       << "set ylabel 'attained ops/s'\nset key bottom right\nset grid\n"
+       << "set xrange [0.1:100000]\nset yrange [1e8:" << peak * 2 << "]\n"
+       << "roof(x) = (x * " << bandwidth << " < " << peak << ") ? x * " << bandwidth << " : " << peak << "\n"
+       << "plot roof(x) with lines lw 2 title 'roof: min(peak, intensity x DRAM bandwidth)', "
+       << "'-' using 1:2 with points pt 7 ps 1.2 title 'layers'\n";
+  for (const auto& op : e.ops) {
+    if (op.dram_bytes() == 0 || op.seconds <= 0) continue;
+    plot << 2.0 * static_cast<double>(op.macs) / static_cast<double>(op.dram_bytes()) << ' '
+         << 2.0 * static_cast<double>(op.macs) / op.seconds << '\n';
+  }
+  plot << "e\n";
+  plot_png(path, plot.str());
 }
 
 }  // namespace grindstone::snn::s2

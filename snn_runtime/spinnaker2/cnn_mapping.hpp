@@ -19,6 +19,7 @@
 // With several chips the ops are pipelined: contiguous groups of ops, one group per chip, chosen
 // to minimise the slowest stage; the activations crossing a chip boundary use the chip links.
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -97,5 +98,9 @@ CnnEstimate estimate_cnn(const MacGraph& graph, const CnnMappingParams& params);
 nlohmann::json estimate_json(const CnnEstimate& estimate, const CnnMappingParams& params);
 /// A readable table of the same.
 std::string estimate_summary(const CnnEstimate& estimate, const CnnMappingParams& params);
+
+/// The roofline (PNG, log-log): each op at (operational intensity = 2·MACs / DRAM bytes, attained
+/// ops/s = 2·MACs / its time) under the roofs min(peak ops/s, intensity · DRAM bandwidth).
+void write_roofline(const std::filesystem::path& path, const CnnEstimate& estimate, const CnnMappingParams& params);
 
 }  // namespace grindstone::snn::s2
