@@ -2,30 +2,36 @@
 // The event-driven SpiNNaker 1 executor: runs a mapped network tick by tick on the hardware
 // model (hw_model/spinnaker1), streaming samples through the tiles.
 //
-// One tick T (timer period P = timestep × time-scale factor) has three phases, separated by
-// barriers:
-//   1. update (parallel over cores): each core's timer event starts at max(T·P, end of its
-//      previous work); neuron cores drain ring-buffer slot T and evaluate the neurons whose fire
-//      tick falls at T for one of their tile's samples (instant decay) or all neurons
-//      (integrate-and-fire); spike-source cores emit the sample's input spikes; delay-extension
-//      cores re-emit the spikes scheduled for T. Each spike leaves as a keyed multicast packet
-//      at the time the core's cycle count (hw CoreTiming) reaches it.
-//   2. routing (parallel over groups of chips that this tick's packet trees connect): a discrete-
-//      event simulation per group, in (time, canonical order), through hw Routers — table
-//      lookup, multicast replication, link serialisation, blocking, drops and reinjection — and
-//      the `--drop-probability` fault (counter-based RNG keyed by seed, tick, key and chip).
-//   3. delivery (parallel over target cores): arrivals in (time, source core, atom) order enter
-//      the bounded input queue (full → dropped), are processed one by one (population-table
-//      binary search, row DMA, synapses, cycle costs) and add into the ring buffer slot T + d.
-//      A synapse whose processing ends after the start of tick T + d is late: its contribution
-//      is lost (counted in late_spikes per packet).
+// One tick T (timer period P = timestep × time-scale factor) has four steps, NEST style (update
+// separate from delivery), separated by barriers; each is a small collaborator of the Executor
+// class in executor.cpp:
+//   1. update (core_update.hpp, parallel over cores): each core's timer event starts at
+//      max(T·P, end of its previous work); neuron cores drain ring-buffer slot T and evaluate the
+//      neurons whose fire tick falls at T for one of their tile's samples (instant decay) or all
+//      neurons (integrate-and-fire); spike-source cores emit the sample's input spikes;
+//      delay-extension cores re-emit the spikes scheduled for T. Each spike leaves as a keyed
+//      multicast packet at the time the core's cycle count (hw CoreTiming) reaches it.
+//   2. route (tick_routing.hpp, parallel over routing groups — routing_groups.hpp — the groups of
+//      chips that this tick's packet trees connect): a discrete-event simulation per group, in
+//      (time, canonical order), through hw Routers — table lookup, multicast replication, link
+//      serialisation, blocking, drops and reinjection — and the `--drop-probability` fault
+//      (counter-based RNG keyed by seed, tick, key and chip).
+//   3. deliver (packet_delivery.hpp, parallel over target cores): arrivals in (time, source
+//      core, atom) order enter the bounded input queue (full → dropped), are processed one by one
+//      (population-table binary search, row DMA, synapses, cycle costs) and add into the ring
+//      buffer slot T + d. A synapse whose processing ends after the start of tick T + d is late:
+//      its contribution is lost (counted in late_spikes per packet).
+//   4. decode: the samples whose last output tick was T get their prediction.
+// After the last tick, summarise: totals in core order, then routers and groups.
+// Every parallel region collects exceptions per index and rethrows the lowest after the region
+// (common/parallel.hpp).
 // Every thread count gives the same result: per-core and per-group work is sequential and
 // ordered, and totals are summed in core order.
 // Host-side shortcuts that leave every result bit-identical: synaptic rows regrouped at load time
 // into runs of one delay and receptor, added with vectorisable loops (row_plan.hpp); row
 // processing times converted from cycles once per row; a dense memo of routing-table lookups per
-// (source core, chip, atom) instead of the routers' hash maps; and a small per-group event heap
-// fed by each core's time-ordered spikes.
+// (source core, chip, atom) instead of the routers' hash maps (route_memo.hpp); and a small
+// per-group event heap fed by each core's time-ordered spikes.
 //
 // Packets are counted per destination core: packets_sent = Σ spikes × targets of the source;
 // each is delivered (reaches the core's input queue) or dropped (lost at a router — random

@@ -22,18 +22,10 @@ struct PendingSynapse {
   std::uint32_t word;
 };
 
-}  // namespace
-
-Mapping map_network(const Network& network, const MappingOptions& options, const std::string& context) {
-  require_input(options.tiles >= 1, context, "--tiles: must be ≥ 1");
-  require_input(options.max_neurons_per_core >= 1 && options.max_neurons_per_core <= 256, context,
-                "max neurons per core: must be 1..256 (8-bit row index)");
-  Mapping m{options, hw::s1::Machine(options.machine)};
-  m.encodings = choose_weight_encodings(network, context);
-  const auto n_pops = static_cast<int>(network.populations.size());
-
-  // ---- delays: which pre populations need delay-extension cores, and how many stages ----------
-  std::vector<int> stages_of(static_cast<std::size_t>(n_pops), 0);
+/// Per population: the delay-extension stages its outgoing projections need (0: none); sets
+/// m.max_delay. InputError for a delay beyond what a delay extension supports.
+std::vector<int> delay_stages(const Network& network, Mapping& m, const std::string& context) {
+  std::vector<int> stages_of(network.populations.size(), 0);
   for (const Projection& pr : network.projections) {
     const int d = max_delay(network, pr);
     m.max_delay = std::max(m.max_delay, d);
@@ -44,9 +36,14 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
       stages_of[static_cast<std::size_t>(pr.pre)] =
           std::max(stages_of[static_cast<std::size_t>(pr.pre)], hw::s1::delay_stage(hw::s1::Ticks(d)));
   }
+  return stages_of;
+}
 
-  // ---- splitting ---------------------------------------------------------------------------------
-  const hw::s1::CoreBudget budget(options.core_budget, options.machine.chip);
+/// Splits every population into cores of the per-tile layout (m.slices, population_slices), then
+/// adds a delay-extension core per slice of a population that needs one (delay_slice_of).
+void split_populations(const Network& network, const MappingOptions& options, const hw::s1::CoreBudget& budget,
+                       const std::vector<int>& stages_of, Mapping& m, const std::string& context) {
+  const auto n_pops = static_cast<int>(network.populations.size());
   // Neurons per core: the option, capped so that the ring buffers of a 16-tick native delay fit.
   const std::int64_t dtcm_limit = budget.max_neurons_for_delay(static_cast<int>(hw::s1::kMaxNativeDelay.value));
   require_input(dtcm_limit >= 1, context, "core budget: not even one neuron fits a core's ring buffers");
@@ -91,8 +88,12 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
   }
   m.delay_slice_of.resize(m.slices.size(), -1);
   m.vertices_per_tile = n_vertices;
+}
 
-  // ---- synaptic matrices ---------------------------------------------------------------------------
+/// The synaptic matrices (one per source slice and target slice, rows by source atom) and each
+/// target slice's master population table; delay-extension cores take the synapses of their
+/// stages. InputError for a row over the row limit.
+void build_matrices(const Network& network, const MappingOptions& options, Mapping& m, const std::string& context) {
   // Pending synapses per (source slice, target slice), gathered then laid out row by row.
   std::vector<std::vector<std::pair<int, std::vector<PendingSynapse>>>> pending(m.slices.size());
   auto bucket = [&](int src, int dst) -> std::vector<PendingSynapse>& {
@@ -163,8 +164,11 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
   for (auto& entries : m.population_table)
     std::sort(entries.begin(), entries.end(),
               [](const PopulationTableEntry& a, const PopulationTableEntry& b) { return a.source_slice < b.source_slice; });
+}
 
-  // ---- per-core budget (hw_model CoreBudget): DTCM, rows, population table, SDRAM share ----------
+/// Every neuron core against the hw_model CoreBudget: DTCM, rows, population table, SDRAM share.
+void check_core_budgets(const Network& network, const hw::s1::CoreBudget& budget, const Mapping& m,
+                        const std::string& context) {
   for (std::size_t t = 0; t < m.slices.size(); ++t) {
     const CoreSlice& s = m.slices[t];
     if (s.kind != CoreKind::Neurons) continue;
@@ -187,8 +191,27 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
                   "population '" + network.populations[static_cast<std::size_t>(s.population)].name + "' core " +
                       std::to_string(s.index_in_vertex) + ": " + verdict.reason);
   }
+}
 
-  // ---- placement -------------------------------------------------------------------------------------
+/// Key fields wide enough for every tile's vertices, cores and atoms; InputError over 32 bits.
+void choose_key_fields(const MappingOptions& options, Mapping& m, const std::string& context) {
+  int max_cores_in_vertex = 1;
+  std::int32_t max_atoms = 1;
+  for (const CoreSlice& s : m.slices) {
+    max_cores_in_vertex = std::max(max_cores_in_vertex, s.index_in_vertex + 1);
+    max_atoms = std::max(max_atoms, s.atoms());
+  }
+  m.atom_bits = bits_for(max_atoms);
+  m.core_bits = bits_for(max_cores_in_vertex);
+  m.vertex_bits = bits_for(static_cast<std::int64_t>(options.tiles) * m.vertices_per_tile);
+  require_input(m.atom_bits + m.core_bits + m.vertex_bits <= 32, context,
+                "keys: " + std::to_string(m.atom_bits) + " atom + " + std::to_string(m.core_bits) + " core + " +
+                    std::to_string(m.vertex_bits) + " vertex bits exceed 32");
+}
+
+/// Places `tiles` copies of the layout on the live chips (see mapping.hpp) and gives each core its
+/// key. InputError when the machine has too few application cores.
+void place(const MappingOptions& options, Mapping& m, const std::string& context) {
   const auto& chips = m.machine.chips();
   require_input(!chips.empty(), context, "machine: no live chips");
   // Chips in breadth-first order from the first Ethernet chip (ties by coordinates).
@@ -213,20 +236,8 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
                 "placement: " + std::to_string(options.tiles) + " tile(s) of " + std::to_string(m.slices.size()) +
                     " cores need " + std::to_string(needed) + " cores but the machine has " + std::to_string(total_free) +
                     " application cores on " + std::to_string(order.size()) + " reachable chips (use --boards)");
-  // Key fields.
-  int max_cores_in_vertex = 1;
-  std::int32_t max_atoms = 1;
-  for (const CoreSlice& s : m.slices) {
-    max_cores_in_vertex = std::max(max_cores_in_vertex, s.index_in_vertex + 1);
-    max_atoms = std::max(max_atoms, s.atoms());
-  }
-  m.atom_bits = bits_for(max_atoms);
-  m.core_bits = bits_for(max_cores_in_vertex);
-  m.vertex_bits = bits_for(static_cast<std::int64_t>(options.tiles) * n_vertices);
-  require_input(m.atom_bits + m.core_bits + m.vertex_bits <= 32, context,
-                "keys: " + std::to_string(m.atom_bits) + " atom + " + std::to_string(m.core_bits) + " core + " +
-                    std::to_string(m.vertex_bits) + " vertex bits exceed 32");
-
+  choose_key_fields(options, m, context);
+  const int n_vertices = m.vertices_per_tile;
   const int reserved = options.machine.chip.n_reserved_cores;
   std::vector<int> used_on_chip(chips.size(), 0);
   m.cores.reserve(static_cast<std::size_t>(needed));
@@ -252,6 +263,22 @@ Mapping map_network(const Network& network, const MappingOptions& options, const
   }
   for (std::size_t c = 0; c < chips.size(); ++c)
     if (used_on_chip[c] > 0) m.chips_used.push_back(static_cast<int>(c));
+}
+
+}  // namespace
+
+Mapping map_network(const Network& network, const MappingOptions& options, const std::string& context) {
+  require_input(options.tiles >= 1, context, "--tiles: must be ≥ 1");
+  require_input(options.max_neurons_per_core >= 1 && options.max_neurons_per_core <= 256, context,
+                "max neurons per core: must be 1..256 (8-bit row index)");
+  Mapping m{options, hw::s1::Machine(options.machine)};
+  m.encodings = choose_weight_encodings(network, context);
+  const std::vector<int> stages_of = delay_stages(network, m, context);
+  const hw::s1::CoreBudget budget(options.core_budget, options.machine.chip);
+  split_populations(network, options, budget, stages_of, m, context);
+  build_matrices(network, options, m, context);
+  check_core_budgets(network, budget, m, context);
+  place(options, m, context);
   return m;
 }
 

@@ -39,6 +39,92 @@ BfsTree bfs_tree(const hw::s1::MachineGraph& graph, int source) {
   return t;
 }
 
+/// Compresses every chip's table (hw_model's pair compressor) into r.tables, with statistics;
+/// InputError naming `context` and the chip when one does not fit.
+void compress_tables(const Mapping& m, std::vector<std::vector<hw::s1::RoutingEntry>>& raw, Routing& r,
+                     const std::string& context) {
+  const auto& chips = m.machine.chips();
+  const auto n_chips = chips.size();
+  r.tables.resize(n_chips);
+  r.compression.resize(n_chips);
+  hw::s1::CompressionParams cp;
+  cp.table = m.options.router_table;
+  for (std::size_t c = 0; c < n_chips; ++c) {
+    if (raw[c].empty()) continue;
+    std::sort(raw[c].begin(), raw[c].end(),
+              [](const hw::s1::RoutingEntry& a, const hw::s1::RoutingEntry& b) { return a.key < b.key; });
+    r.entries_max_uncompressed = std::max(r.entries_max_uncompressed, static_cast<int>(raw[c].size()));
+    try {
+      r.tables[c] = hw::s1::compress_routing_table(raw[c], chips[c], cp, &r.compression[c]);
+    } catch (const InputError&) {
+      rethrow_with_context(context);
+    }
+    r.entries_max = std::max(r.entries_max, static_cast<int>(r.tables[c].size()));
+    r.entries_total += static_cast<std::int64_t>(r.tables[c].size());
+  }
+}
+
+/// Walks the compressed `tables` hop by hop from `src` (whose template targets are `tslices`),
+/// recording the cores reached and the targets downstream of each chip in `out`. InternalError if
+/// the walk visits a chip twice, leaves on a dead link, or reaches other cores than intended.
+void walk_compressed(const Mapping& m, const std::vector<hw::s1::RoutingTable>& tables,
+                     const std::vector<std::vector<int>>& core_at, const PlacedCore& src, const std::vector<int>& tslices,
+                     SourceRoutes& out) {
+  const auto& chips = m.machine.chips();
+  // Depth-first walk; returns targets at or below the chip.
+  struct Frame { int chip; hw::s1::Arrival from; int depth; };
+  std::map<int, int> below;
+  std::vector<std::pair<int, int>> parent_of;  // (chip, parent chip)
+  std::vector<Frame> stack{{src.chip, hw::s1::Arrival::from_core(src.processor), 0}};
+  std::vector<int> visit_order;
+  while (!stack.empty()) {
+    const Frame f = stack.back();
+    stack.pop_back();
+    if (below.count(f.chip))
+      throw InternalError("spinnaker1 routing: key " + std::to_string(src.key) + " visits chip " +
+                          hw::s1::to_string(chips[static_cast<std::size_t>(f.chip)]) + " twice");
+    below[f.chip] = 0;
+    visit_order.push_back(f.chip);
+    out.hops_max = std::max(out.hops_max, f.depth);
+    const hw::s1::RouteDecision d = tables[static_cast<std::size_t>(f.chip)].decide(src.key, f.from);
+    for (int p = 0; p < hw::s1::kRouteCores; ++p) {
+      if (!d.route.has_core(p)) continue;
+      const int core = core_at[static_cast<std::size_t>(f.chip)][static_cast<std::size_t>(p)];
+      if (core >= 0) {
+        out.targets.push_back(core);
+        ++below[f.chip];
+      }
+    }
+    for (Link l : hw::s1::kAllLinks) {
+      if (!d.route.has_link(l)) continue;
+      const auto next = m.machine.neighbour(chips[static_cast<std::size_t>(f.chip)], l);
+      if (!next)
+        throw InternalError("spinnaker1 routing: a route leaves chip " +
+                            hw::s1::to_string(chips[static_cast<std::size_t>(f.chip)]) + " on a dead link");
+      const int nc = m.machine.chip_index(*next);
+      parent_of.emplace_back(nc, f.chip);
+      stack.push_back({nc, hw::s1::Arrival::from_link(hw::s1::opposite(l)), f.depth + 1});
+    }
+  }
+  // Downstream counts: children after parents in visit order, so accumulate in reverse.
+  std::map<int, int> parent(parent_of.begin(), parent_of.end());
+  for (auto it = visit_order.rbegin(); it != visit_order.rend(); ++it) {
+    auto p = parent.find(*it);
+    if (p != parent.end()) below[p->second] += below[*it];
+  }
+  for (const auto& [chip, n] : below) {
+    out.downstream.emplace_back(chip, n);
+    out.chips.push_back(chip);
+  }
+  std::sort(out.targets.begin(), out.targets.end());
+  std::vector<int> intended;
+  for (int ts : tslices) intended.push_back(m.core_of(src.tile, ts));
+  std::sort(intended.begin(), intended.end());
+  if (out.targets != intended)
+    throw InternalError("spinnaker1 routing: compressed tables deliver key " + std::to_string(src.key) + " to " +
+                        std::to_string(out.targets.size()) + " cores instead of " + std::to_string(intended.size()));
+}
+
 }  // namespace
 
 Routing build_routing(const Mapping& m, const std::string& context) {
@@ -102,24 +188,7 @@ Routing build_routing(const Mapping& m, const std::string& context) {
     }
   }
 
-  // ---- compression ------------------------------------------------------------------------------
-  r.tables.resize(n_chips);
-  r.compression.resize(n_chips);
-  hw::s1::CompressionParams cp;
-  cp.table = m.options.router_table;
-  for (std::size_t c = 0; c < n_chips; ++c) {
-    if (raw[c].empty()) continue;
-    std::sort(raw[c].begin(), raw[c].end(),
-              [](const hw::s1::RoutingEntry& a, const hw::s1::RoutingEntry& b) { return a.key < b.key; });
-    r.entries_max_uncompressed = std::max(r.entries_max_uncompressed, static_cast<int>(raw[c].size()));
-    try {
-      r.tables[c] = hw::s1::compress_routing_table(raw[c], chips[c], cp, &r.compression[c]);
-    } catch (const InputError&) {
-      rethrow_with_context(context);
-    }
-    r.entries_max = std::max(r.entries_max, static_cast<int>(r.tables[c].size()));
-    r.entries_total += static_cast<std::int64_t>(r.tables[c].size());
-  }
+  compress_tables(m, raw, r, context);
 
   // ---- hop-by-hop check of the compressed tables ----------------------------------------------------
   std::vector<hw::s1::RoutingTable> tables;
@@ -131,59 +200,7 @@ Routing build_routing(const Mapping& m, const std::string& context) {
     const PlacedCore& src = m.cores[s];
     const auto& tslices = slice_targets[static_cast<std::size_t>(src.slice)];
     if (tslices.empty()) continue;
-    SourceRoutes& out = r.sources[s];
-    // Depth-first walk; returns targets at or below the chip.
-    struct Frame { int chip; hw::s1::Arrival from; int depth; };
-    std::map<int, int> below;
-    std::vector<std::pair<int, int>> parent_of;  // (chip, parent chip)
-    std::vector<Frame> stack{{src.chip, hw::s1::Arrival::from_core(src.processor), 0}};
-    std::vector<int> visit_order;
-    while (!stack.empty()) {
-      const Frame f = stack.back();
-      stack.pop_back();
-      if (below.count(f.chip))
-        throw InternalError("spinnaker1 routing: key " + std::to_string(src.key) + " visits chip " +
-                            hw::s1::to_string(chips[static_cast<std::size_t>(f.chip)]) + " twice");
-      below[f.chip] = 0;
-      visit_order.push_back(f.chip);
-      out.hops_max = std::max(out.hops_max, f.depth);
-      const hw::s1::RouteDecision d = tables[static_cast<std::size_t>(f.chip)].decide(src.key, f.from);
-      for (int p = 0; p < hw::s1::kRouteCores; ++p) {
-        if (!d.route.has_core(p)) continue;
-        const int core = r.core_at[static_cast<std::size_t>(f.chip)][static_cast<std::size_t>(p)];
-        if (core >= 0) {
-          out.targets.push_back(core);
-          ++below[f.chip];
-        }
-      }
-      for (Link l : hw::s1::kAllLinks) {
-        if (!d.route.has_link(l)) continue;
-        const auto next = m.machine.neighbour(chips[static_cast<std::size_t>(f.chip)], l);
-        if (!next)
-          throw InternalError("spinnaker1 routing: a route leaves chip " +
-                              hw::s1::to_string(chips[static_cast<std::size_t>(f.chip)]) + " on a dead link");
-        const int nc = m.machine.chip_index(*next);
-        parent_of.emplace_back(nc, f.chip);
-        stack.push_back({nc, hw::s1::Arrival::from_link(hw::s1::opposite(l)), f.depth + 1});
-      }
-    }
-    // Downstream counts: children after parents in visit order, so accumulate in reverse.
-    std::map<int, int> parent(parent_of.begin(), parent_of.end());
-    for (auto it = visit_order.rbegin(); it != visit_order.rend(); ++it) {
-      auto p = parent.find(*it);
-      if (p != parent.end()) below[p->second] += below[*it];
-    }
-    for (const auto& [chip, n] : below) {
-      out.downstream.emplace_back(chip, n);
-      out.chips.push_back(chip);
-    }
-    std::sort(out.targets.begin(), out.targets.end());
-    std::vector<int> intended;
-    for (int ts : tslices) intended.push_back(m.core_of(src.tile, ts));
-    std::sort(intended.begin(), intended.end());
-    if (out.targets != intended)
-      throw InternalError("spinnaker1 routing: compressed tables deliver key " + std::to_string(src.key) + " to " +
-                          std::to_string(out.targets.size()) + " cores instead of " + std::to_string(intended.size()));
+    walk_compressed(m, tables, r.core_at, src, tslices, r.sources[s]);
   }
   return r;
 }
