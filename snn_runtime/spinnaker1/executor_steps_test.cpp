@@ -173,3 +173,29 @@ TEST_CASE("executor steps: the input queue takes arrivals in time order, whateve
   CHECK(forward.first + forward.second == 8);
   CHECK(forward.second > 0);
 }
+
+TEST_CASE("executor steps: a packet lost at its first router counts once per target downstream") {
+  SmallRun r;
+  r.options.drop_probability = 1.0;  // every router drops every packet it receives
+  const s1::SampleSchedule schedule{r.data.size(), r.mapping.options.tiles, 2};
+  const hs1::CoreTiming timing(r.options.core);
+  const snn::InputSpikeEncoder encoder(r.net, r.data.pixels_per_image(), "test");
+  std::vector<std::vector<snn::PopulationSpikes>> inputs(static_cast<std::size_t>(r.data.size()));
+  for (std::int64_t s = 0; s < r.data.size(); ++s) encoder.encode(r.data.image(s), inputs[static_cast<std::size_t>(s)]);
+  std::vector<s1::CoreState> cores = s1::make_core_states(r.net, r.mapping);
+  const s1::CoreUpdate update(r.net, r.mapping, r.routing, timing, schedule, encoder.drivers(), inputs, -1);
+  s1::TickRouting routing(r.mapping, r.routing, r.options);
+  std::vector<std::vector<std::uint8_t>> out_bits(4, std::vector<std::uint8_t>(16, 0));
+  std::int64_t sent = 0;
+  for (std::size_t c = 0; c < cores.size(); ++c) {
+    update.update(c, 0, hs1::SimTime{}, cores[c], out_bits);
+    sent += cores[c].counters.packets_sent;
+  }
+  REQUIRE(sent > 0);
+  routing.route(0, cores);
+  for (const auto& st : cores) CHECK(st.inbox.empty());
+  s1::ExecutorResult res;
+  routing.summarise(res);
+  CHECK(res.packets_dropped_random == sent);
+  CHECK(res.packets_dropped_router == 0);
+}
