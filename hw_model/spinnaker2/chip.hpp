@@ -42,6 +42,10 @@ struct ChipParams {
   /// PE clock. Source: seed slides [V] "300 MHz PE max clk" (DVFS points 100/250/500 MHz on
   /// prototypes [V]; FAQ "400 MHz?" [U]). Overridden by --clock-mhz.
   Clock clock{300e6};
+  /// NoC clock. ASSUMPTION: the NoC runs at the PE clock (so it follows --clock-mhz); its own
+  /// frequency is not in our sources — settled by the clocking section of a later datasheet or
+  /// by timing a NoC transfer of known size between two QPEs.
+  NocClock noc_clock() const { return NocClock{clock.hz}; }
   PeParams pe;
   Noc::Params noc;
   Dram::Params dram;

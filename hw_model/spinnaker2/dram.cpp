@@ -20,7 +20,7 @@ Dram::Dram(Params params) : params_(params) {
 
 Seconds Dram::read_time(std::int64_t bytes) const {
   if (bytes <= 0) return Seconds(0.0);
-  return Seconds(params_.latency_seconds + static_cast<double>(bytes) / params_.bytes_per_second);
+  return Seconds(params_.latency.value + static_cast<double>(bytes) / params_.bytes_per_second);
 }
 
 Seconds Dram::read(std::int64_t bytes) {

@@ -17,8 +17,8 @@ class Dram {
     double bytes_per_second = 6.4e9;
     /// Capacity per chip in bytes. Source: TU Dresden FAQ [V] 2 GB (seed slides: 1 GB).
     std::int64_t capacity_bytes = std::int64_t{2} << 30;
-    /// Latency of one burst read request, seconds. ASSUMPTION (typical LPDDR4 ≈ 100 ns).
-    double latency_seconds = 100e-9;
+    /// Latency of one burst read request. ASSUMPTION (typical LPDDR4 ≈ 100 ns).
+    Seconds latency{100e-9};
   };
 
   struct Stats {

@@ -82,6 +82,10 @@ class MacArray {
     Cycles block_pipeline_cycles{3};
     /// Bytes the write-out stage stores per cycle. ASSUMPTION: one 128-bit SRAM word per cycle.
     std::int64_t writeout_bytes_per_cycle = 16;
+    /// Bytes of one accumulator written out without requantisation (a partial sum of a layer
+    /// split along k, or an int32 score): the 29-bit accumulator in a 32-bit word. ASSUMPTION
+    /// (word-aligned SRAM stores).
+    int partial_sum_bytes = 4;
   };
 
   struct Stats {

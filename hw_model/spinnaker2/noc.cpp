@@ -28,8 +28,8 @@ std::int64_t Noc::hops(int from_qpe, int to_qpe) const {
   return std::abs(from_qpe % c - to_qpe % c) + std::abs(from_qpe / c - to_qpe / c);
 }
 
-Cycles Noc::transfer(int from_qpe, int to_qpe, std::int64_t bytes) {
-  if (bytes <= 0) return Cycles(0);
+NocCycles Noc::transfer(int from_qpe, int to_qpe, std::int64_t bytes) {
+  if (bytes <= 0) return NocCycles(0);
   const std::int64_t flit_bytes = params_.flit_bits / 8;
   const std::int64_t flits = (bytes + flit_bytes - 1) / flit_bytes;
   const std::int64_t h = hops(from_qpe, to_qpe);
@@ -37,14 +37,14 @@ Cycles Noc::transfer(int from_qpe, int to_qpe, std::int64_t bytes) {
   stats_.bytes += bytes;
   stats_.flits += flits;
   stats_.byte_hops += bytes * h;
-  return Cycles(h * params_.cycles_per_hop.count + (flits + params_.flits_per_cycle - 1) / params_.flits_per_cycle);
+  return params_.cycles_per_hop * h + NocCycles((flits + params_.flits_per_cycle - 1) / params_.flits_per_cycle);
 }
 
 Seconds Noc::transfer_between_chips(std::int64_t bytes) {
   if (bytes <= 0) return Seconds(0.0);
   stats_.transfers += 1;
   stats_.chip_link_bytes += bytes;
-  return Seconds(params_.chip_link_latency_seconds + static_cast<double>(bytes) / params_.chip_link_bytes_per_second);
+  return Seconds(params_.chip_link_latency.value + static_cast<double>(bytes) / params_.chip_link_bytes_per_second);
 }
 
 }  // namespace grindstone::hw::s2

@@ -17,16 +17,20 @@ class Noc {
     int flit_bits = 192;
     /// Flits a link forwards per NoC cycle. ASSUMPTION (one flit per cycle per link).
     int flits_per_cycle = 1;
-    /// Router + link cycles per hop. ASSUMPTION (typical single-cycle-link mesh routers: 2).
-    Cycles cycles_per_hop{2};
+    /// Router + link cycles per hop, NoC clock. ASSUMPTION (typical single-cycle-link mesh
+    /// routers: 2).
+    NocCycles cycles_per_hop{2};
     /// Columns of the QPE mesh; QPE q sits at (q mod columns, q div columns). ASSUMPTION: 38
     /// QPEs on a 7-wide mesh (the die plot is not in our sources).
     int mesh_columns = 7;
+    /// Bytes of one spike packet between event-driven layers (a 32-bit routing key, no payload).
+    /// ASSUMPTION: as SpiNNaker 1's multicast key; py-spinnaker2's packet format is not in our sources.
+    int spike_packet_bytes = 4;
     /// Chip-to-chip link bandwidth in bytes/s. ASSUMPTION: 6 links (datasheet [V]) at
     /// 2 Gbit/s each (not documented; order of magnitude of SpiNNaker 1's links ×8).
     double chip_link_bytes_per_second = 250e6;
-    /// Chip-to-chip latency per crossing, seconds. ASSUMPTION (SERDES + router ≈ 0.5 µs).
-    double chip_link_latency_seconds = 0.5e-6;
+    /// Chip-to-chip latency per crossing. ASSUMPTION (SERDES + router ≈ 0.5 µs).
+    Seconds chip_link_latency{0.5e-6};
   };
 
   struct Stats {
@@ -46,9 +50,9 @@ class Noc {
 
   /// Manhattan hop count between two QPEs of one chip.
   std::int64_t hops(int from_qpe, int to_qpe) const;
-  /// Cycles to move `bytes` from one QPE to another on the same chip (pipelined wormhole:
+  /// NoC cycles to move `bytes` from one QPE to another on the same chip (pipelined wormhole:
   /// hops·cycles_per_hop + flits/flits_per_cycle), and records it.
-  Cycles transfer(int from_qpe, int to_qpe, std::int64_t bytes);
+  NocCycles transfer(int from_qpe, int to_qpe, std::int64_t bytes);
   /// Time to move `bytes` between two chips (through one chip-to-chip link), and records it.
   Seconds transfer_between_chips(std::int64_t bytes);
 

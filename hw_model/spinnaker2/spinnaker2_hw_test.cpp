@@ -147,12 +147,12 @@ TEST_CASE("NoC hops, DRAM time and energy") {
   Noc noc;
   CHECK(noc.hops(0, 0) == 0);
   CHECK(noc.hops(0, 8) == 2);  // (0,0) → (1,1) on a 7-wide mesh
-  const Cycles t = noc.transfer(0, 8, 240);  // 10 flits of 24 bytes
+  const NocCycles t = noc.transfer(0, 8, 240);  // 10 flits of 24 bytes
   CHECK(t.count == 2 * noc.params().cycles_per_hop.count + 10);
   CHECK(noc.stats().byte_hops == 480);
   Dram dram;
   const Seconds s = dram.read(6'400'000);
-  CHECK(s.value == doctest::Approx(1e-3 + dram.params().latency_seconds));
+  CHECK(s.value == doctest::Approx(1e-3 + dram.params().latency.value));
   CHECK(dram.stats().bytes_read == 6'400'000);
   ChipParams chip;
   CHECK(chip.qpes() == 38);

@@ -1,23 +1,34 @@
 #pragma once
-// Cycles and time as distinct types, so a cycle count is never mistaken for seconds: converting
-// between them always names the clock.
+// Cycles and time as distinct types, so a cycle count is never mistaken for seconds, nor a NoC
+// cycle for a PE cycle (gem5-style clock domains, as hw::s1::CycleCount): converting cycles to
+// time always goes through the Clock of their domain.
 #include <algorithm>
 #include <compare>
 #include <cstdint>
 
 namespace grindstone::hw::s2 {
 
-/// A count of clock cycles of some clock domain (PE clock unless stated).
-struct Cycles {
+/// Clock domains of a SpiNNaker 2 chip.
+struct PeDomain {};   ///< a PE: its ARM core and MAC array (DVFS per PE, --clock-mhz)
+struct NocDomain {};  ///< the QPE routers and the data NoC
+
+/// A count of clock cycles of the clock domain `Domain`.
+template <class Domain>
+struct CycleCount {
   std::int64_t count = 0;
 
-  constexpr Cycles() = default;
-  constexpr explicit Cycles(std::int64_t n) : count(n) {}
-  constexpr Cycles& operator+=(Cycles o) { count += o.count; return *this; }
-  friend constexpr Cycles operator+(Cycles a, Cycles b) { return Cycles(a.count + b.count); }
-  friend constexpr Cycles operator*(Cycles a, std::int64_t k) { return Cycles(a.count * k); }
-  friend constexpr auto operator<=>(Cycles, Cycles) = default;
+  constexpr CycleCount() = default;
+  constexpr explicit CycleCount(std::int64_t n) : count(n) {}
+  constexpr CycleCount& operator+=(CycleCount o) { count += o.count; return *this; }
+  friend constexpr CycleCount operator+(CycleCount a, CycleCount b) { return CycleCount(a.count + b.count); }
+  friend constexpr CycleCount operator*(CycleCount a, std::int64_t k) { return CycleCount(a.count * k); }
+  friend constexpr auto operator<=>(CycleCount, CycleCount) = default;
 };
+
+/// PE clock cycles (ARM core, MAC array).
+using Cycles = CycleCount<PeDomain>;
+/// NoC clock cycles (router hops, flits).
+using NocCycles = CycleCount<NocDomain>;
 
 /// A duration in seconds of modelled hardware time.
 struct Seconds {
@@ -33,10 +44,14 @@ struct Seconds {
 
 constexpr Seconds max(Seconds a, Seconds b) { return a.value >= b.value ? a : b; }
 
-/// A clock frequency; the only way to turn cycles into seconds.
-struct Clock {
+/// The clock of domain `Domain`; the only way to turn its cycles into seconds.
+template <class Domain>
+struct DomainClock {
   double hz = 300e6;
-  constexpr Seconds duration(Cycles c) const { return Seconds(static_cast<double>(c.count) / hz); }
+  constexpr Seconds duration(CycleCount<Domain> c) const { return Seconds(static_cast<double>(c.count) / hz); }
 };
+
+using Clock = DomainClock<PeDomain>;
+using NocClock = DomainClock<NocDomain>;
 
 }  // namespace grindstone::hw::s2

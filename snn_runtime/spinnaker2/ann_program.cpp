@@ -100,6 +100,7 @@ std::vector<PipelineLayer> pipeline_of(const AnnProgram& program, const hw::ArmC
 
 AnnRunReport run_ann(const AnnProgram& program, const datasets::Dataset& data, const hw::MachineParams& machine,
                      std::int64_t batch) {
+  if (batch == 0) batch = machine.chip.pe.mac.rows;
   require_input(batch >= 1, "spinnaker2 ann", "batch must be ≥ 1");
   AnnRunReport r;
   r.samples = data.size();

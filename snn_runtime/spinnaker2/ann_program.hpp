@@ -62,7 +62,7 @@ struct AnnRunReport {
   std::int64_t correct = 0;
   double accuracy = 0;
   std::vector<int> predictions;
-  std::int64_t batch = 4;
+  std::int64_t batch = 0;  ///< samples per MAC invocation
   /// Non-zero uint8 activations per sample (input pixels + every step's output). An int8 ANN
   /// sends no spikes, so the report carries this instead of spike counts.
   double nonzero_activations_per_sample = 0;
@@ -73,8 +73,9 @@ struct AnnRunReport {
 };
 
 /// Runs every sample (sequentially, so the MAC stats are exact and deterministic) and
-/// estimates the program on `machine` in batches of `batch`.
+/// estimates the program on `machine` in batches of `batch` (0: one sample per accumulator row of
+/// the MAC array, hw::s2::MacArray::Params::rows).
 AnnRunReport run_ann(const AnnProgram& program, const datasets::Dataset& data, const hw::MachineParams& machine,
-                     std::int64_t batch = 4);
+                     std::int64_t batch = 0);
 
 }  // namespace grindstone::snn::s2

@@ -39,23 +39,23 @@ PipelineEstimate estimate_pipeline(const std::vector<PipelineLayer>& layers, std
     double seconds = 0;
     if (prev_pe >= 0) {  // activations from the previous layer
       const std::int64_t bytes = prev_bytes * batch;
-      seconds += chip.clock.duration(noc.transfer(chip.qpe_of(static_cast<int>(prev_pe % chip.pes)), dest_qpe, bytes)).value;
+      seconds += chip.noc_clock().duration(noc.transfer(chip.qpe_of(static_cast<int>(prev_pe % chip.pes)), dest_qpe, bytes)).value;
       if (prev_pe / chip.pes != first / chip.pes) seconds += noc.transfer_between_chips(bytes).value;
     }
     if (l.on_mac) {
       const TilePlan& t = e.plan.mac[static_cast<std::size_t>(index_of[i])];
       const hw::MatmulShape tile{std::min(t.m_tile, batch * l.mac.per_sample.m), t.k_tile, t.n_tile};
-      const int out_bytes = t.k_splits > 1 ? 4 : l.mac.output_bytes_per_value;
+      const int out_bytes = t.k_splits > 1 ? chip.pe.mac.partial_sum_bytes : l.mac.output_bytes_per_value;
       for (std::int64_t p = 0; p < t.tiles(); ++p) mac.account(tile, l.mac.width, out_bytes);
       double compute = chip.clock.duration(mac.matmul_cycles(tile, l.mac.width, out_bytes)).value * static_cast<double>(t.passes());
       if (t.streamed) compute = std::max(compute, dram.read(l.mac.weight_bytes()).value);
       seconds += compute;
       if (t.k_splits > 1) {
         const std::int64_t partial = tile.m * t.n_tile;
-        const hw::Cycles move = noc.transfer(dest_qpe, dest_qpe + 1, partial * 4 * (t.k_splits - 1));
+        const hw::NocCycles move = noc.transfer(dest_qpe, dest_qpe + 1, partial * chip.pe.mac.partial_sum_bytes * (t.k_splits - 1));
         const hw::Cycles add = hw::ArmCore(chip.pe.arm).partial_sum_cycles((t.k_splits - 1) * partial);
         arm_cycles += add.count;
-        seconds += chip.clock.duration(move + add).value;
+        seconds += chip.noc_clock().duration(move).value + chip.clock.duration(add).value;
       }
       e.useful_macs_per_sample += l.mac.per_sample.m * l.mac.per_sample.k * l.mac.per_sample.n;
     } else {

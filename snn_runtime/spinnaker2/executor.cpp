@@ -50,6 +50,7 @@ struct Executor::Impl {
 
   Impl(const Network& network, ExecutorOptions opts)
       : net(network), options(opts), decoder(checked_decoder(network)) {
+    if (options.batch == 0) options.batch = options.machine.chip.pe.mac.rows;
     require_input(options.batch >= 1, "spinnaker2", "batch must be ≥ 1");
     require_input(net.input == InputEncoding::Threshold || net.input == InputEncoding::Bitplanes, "spinnaker2",
                   "input encoding: only 'threshold' and 'bitplanes' spike inputs run on this engine");
@@ -149,13 +150,13 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
         const std::int64_t src = producer_pe(inc.pre);
         const std::int64_t bytes = count * net.populations[static_cast<std::size_t>(inc.pre)].size();
         if (src < 0) continue;  // input image: charged as DRAM bytes above
-        const hw::Cycles c = noc.transfer(chip.qpe_of(static_cast<int>(src % chip.pes)), dest_qpe, bytes);
-        double sec = chip.clock.duration(c).value;
+        const hw::NocCycles c = noc.transfer(chip.qpe_of(static_cast<int>(src % chip.pes)), dest_qpe, bytes);
+        double sec = chip.noc_clock().duration(c).value;
         if (src / chip.pes != dest_chip) sec += noc.transfer_between_chips(bytes).value;
         input_seconds = std::max(input_seconds, sec);
       }
       const hw::MatmulShape tile{std::min(t.m_tile, count * s.shape.per_sample.m), t.k_tile, t.n_tile};
-      const hw::Cycles tile_cycles = mac.matmul_cycles(tile, s.shape.width, t.k_splits > 1 ? 4 : 1);
+      const hw::Cycles tile_cycles = mac.matmul_cycles(tile, s.shape.width, t.k_splits > 1 ? chip.pe.mac.partial_sum_bytes : 1);
       double compute = chip.clock.duration(tile_cycles).value * static_cast<double>(t.passes());
       if (t.streamed) {
         const std::int64_t bytes = s.shape.weight_bytes();
@@ -164,10 +165,10 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
       double reduce = 0;
       if (t.k_splits > 1) {
         const std::int64_t partial = tile.m * t.n_tile;
-        const hw::Cycles move = noc.transfer(dest_qpe, dest_qpe + 1, partial * 4 * (t.k_splits - 1));
+        const hw::NocCycles move = noc.transfer(dest_qpe, dest_qpe + 1, partial * chip.pe.mac.partial_sum_bytes * (t.k_splits - 1));
         const hw::Cycles add = arm.partial_sum_cycles((t.k_splits - 1) * partial);
         r.partial_sum_cycles += add.count;
-        reduce = chip.clock.duration(move + add).value;
+        reduce = chip.noc_clock().duration(move).value + chip.clock.duration(add).value;
       }
       seconds = input_seconds + compute + reduce;
     } else {
@@ -185,14 +186,15 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
         }
         seconds += chip.clock.duration(hw::Cycles(slowest)).value;
       }
-      // spike packets into this stage travel over the NoC (4-byte keys)
+      // spike packets into this stage travel over the NoC
       for (const auto& inc : s.inputs) {
         const std::int64_t src = producer_pe(inc.pre);
         if (src < 0) continue;
         std::int64_t spikes = 0;
         for (auto v : act[static_cast<std::size_t>(inc.pre)]) spikes += v;
-        noc.transfer(chip.qpe_of(static_cast<int>(src % chip.pes)), dest_qpe, spikes * 4);
-        if (src / chip.pes != dest_chip) seconds += noc.transfer_between_chips(spikes * 4).value;
+        const std::int64_t bytes = spikes * chip.noc.spike_packet_bytes;
+        noc.transfer(chip.qpe_of(static_cast<int>(src % chip.pes)), dest_qpe, bytes);
+        if (src / chip.pes != dest_chip) seconds += noc.transfer_between_chips(bytes).value;
       }
     }
     r.synaptic_events += events;

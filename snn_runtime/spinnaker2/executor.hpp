@@ -29,8 +29,9 @@ struct ExecutorOptions {
   hw::MachineParams machine;
   /// false: hybrid (kernel connectors on ARM cores); true: conv layers on MAC arrays too.
   bool ann_mode = false;
-  /// Samples per MAC invocation (the array's 4 rows are filled with 4 samples).
-  std::int64_t batch = 4;
+  /// Samples per MAC invocation; 0 = one per accumulator row of the array
+  /// (hw::s2::MacArray::Params::rows, 4), so a dense layer's batch fills the rows.
+  std::int64_t batch = 0;
 };
 
 /// Per layer (population) figures of a run.

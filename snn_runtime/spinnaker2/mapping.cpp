@@ -19,10 +19,10 @@ std::string mib(std::int64_t bytes) {
   return buf;
 }
 
-// SRAM of one tile: weights, its share of the input, and int32 partial sums (k split) or the
-// written-out values.
+// SRAM of one tile: weights, its share of the input, and its outputs of `output_bytes` each
+// (int32 partial sums when k is split, else the written-out values).
 std::int64_t tile_bytes(const MacLayerShape& l, std::int64_t m_total, std::int64_t mt, std::int64_t kt,
-                        std::int64_t nt, bool k_split) {
+                        std::int64_t nt, int output_bytes) {
   const std::int64_t weights = kt * nt * l.weight_bytes_per_value();
   std::int64_t input = mt * kt * l.input_bytes_per_value;
   if (l.conv) {
@@ -35,7 +35,7 @@ std::int64_t tile_bytes(const MacLayerShape& l, std::int64_t m_total, std::int64
     const std::int64_t share = ceil_div(l.conv_input_bytes * batch * mt, m_total);
     input = std::min(share + l.conv_input_bytes / 4, l.conv_input_bytes * batch);
   }
-  const std::int64_t output = mt * nt * (k_split ? 4 : l.output_bytes_per_value);
+  const std::int64_t output = mt * nt * output_bytes;
   return weights + input + output;
 }
 
@@ -50,13 +50,14 @@ TilePlan plan_tiles(const MacLayerShape& l, std::int64_t batch, const hw::PePara
   const std::int64_t col_step = std::min<std::int64_t>(N, mac_columns);
   for (std::int64_t ks = 1; ks <= K; ks = (ks < 8 ? ks + 1 : ks * 2)) {
     const std::int64_t kt = ceil_div(K, ks);
+    const int out_bytes = ks > 1 ? pe.mac.partial_sum_bytes : l.output_bytes_per_value;
     for (std::int64_t ms = 1; ms <= M; ms = (ms < 8 ? ms + 1 : ms * 2)) {
       const std::int64_t mt = ceil_div(M, ms);
       // the largest multiple of col_step that fits
       std::int64_t nt = 0;
       for (std::int64_t lo = col_step, hi = ceil_div(N, col_step) * col_step; lo <= hi;) {
         const std::int64_t mid = ((lo / col_step + hi / col_step) / 2) * col_step;
-        if (tile_bytes(l, M, mt, kt, std::min(mid, N), ks > 1) <= budget) {
+        if (tile_bytes(l, M, mt, kt, std::min(mid, N), out_bytes) <= budget) {
           nt = std::min(mid, N);
           lo = mid + col_step;
         } else {
@@ -71,7 +72,7 @@ TilePlan plan_tiles(const MacLayerShape& l, std::int64_t batch, const hw::PePara
       p.k_tile = kt;
       p.m_tile = mt;
       p.n_tile = std::min(N, ceil_div(ceil_div(N, p.n_splits), col_step) * col_step);  // balanced
-      p.tile_sram_bytes = tile_bytes(l, M, mt, kt, p.n_tile, ks > 1);
+      p.tile_sram_bytes = tile_bytes(l, M, mt, kt, p.n_tile, out_bytes);
       return p;
     }
   }

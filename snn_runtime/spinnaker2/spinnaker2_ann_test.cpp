@@ -212,6 +212,16 @@ TEST_CASE("ANN estimate: every figure moves with the hardware parameter it is de
   CHECK(m.estimate.mac_utilisation < a.estimate.mac_utilisation);
   CHECK(m.accuracy == a.accuracy);  // timing parameters do not change the arithmetic
 
+  // the batch is one sample per accumulator row of the MAC array
+  CHECK(a.batch == base.chip.pe.mac.rows);
+  hw::MachineParams two_rows = base;
+  two_rows.chip.pe.mac.rows = 2;
+  two_rows.chip.pe.mac.columns = 32;
+  const AnnRunReport t = run_ann(program, data, two_rows);
+  CHECK(t.batch == 2);
+  CHECK(t.dram_bytes == a.dram_bytes);
+  CHECK(t.estimate.dram_bytes_per_batch == a.estimate.dram_bytes_per_batch / 2);
+
   hw::MachineParams dram = base;
   dram.chip.dram.bytes_per_second = base.chip.dram.bytes_per_second / 8;
   const AnnRunReport d = run_ann(program, data, dram);

@@ -38,6 +38,12 @@ TEST_CASE("tiles fit the usable SRAM of a PE, and small layers are one tile") {
   CHECK(deep.k_splits > 1);
   CHECK(deep.tile_sram_bytes <= pe.usable_sram_bytes());
   CHECK(deep.k_tile * deep.k_splits >= 20000);
+  // its partial sums are stored as hw::s2::MacArray::Params::partial_sum_bytes each
+  hw::PeParams wide_sums = pe;
+  wide_sums.mac.partial_sum_bytes = 8;
+  const TilePlan deep8 = plan_tiles(dense_shape("deep", 20000, 16), 4, wide_sums, 16);
+  REQUIRE(deep8.k_tile == deep.k_tile);
+  CHECK(deep8.tile_sram_bytes - deep.tile_sram_bytes == deep.m_tile * deep.n_tile * (8 - pe.mac.partial_sum_bytes));
 }
 
 TEST_CASE("a layer too large for one chip's SRAM streams its weights from DRAM") {
