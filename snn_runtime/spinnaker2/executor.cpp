@@ -277,7 +277,7 @@ RunReport Executor::run(const datasets::Dataset& data) const {
   const double n = static_cast<double>(std::max<std::int64_t>(1, rep.samples));
   const double nb = static_cast<double>(std::max<std::int64_t>(1, batches));
   rep.accuracy = static_cast<double>(rep.correct) / n;
-  rep.float_agreement = im.net.weights.is_float ? static_cast<double>(agree) / n : 1.0;
+  if (im.net.weights.is_float) rep.float_agreement = static_cast<double>(agree) / n;
   rep.spikes_per_sample /= n;
   rep.synaptic_events_per_sample /= n;
   rep.pes = im.plan.pes_used;

@@ -15,6 +15,7 @@
 // path; the report says how often classes agree with float arithmetic (`float_agreement`).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,8 @@ struct RunReport {
   double energy_per_inference = 0;
   bool integer_exact = false;  ///< fixed-point network: integer sums throughout
   /// Float networks: fraction of samples whose class equals the float (unquantised) result.
-  double float_agreement = 1.0;
+  /// Not measured for fixed-point networks (integer_exact: nothing is quantised), so empty.
+  std::optional<double> float_agreement;
   std::string weights_format;
   std::vector<StageReport> stages;
   /// The components' own stats summed over all batches (reported in full); the totals above

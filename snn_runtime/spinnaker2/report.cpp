@@ -96,7 +96,7 @@ nlohmann::json report_json(const RunReport& r, const ReportContext& c) {
           {"energy_breakdown_joules", energy_json(r.energy)},
           {"weights_format", r.weights_format},
           {"integer_exact", r.integer_exact},
-          {"float_agreement", r.float_agreement},
+          {"float_agreement", r.float_agreement ? nlohmann::json(*r.float_agreement) : nlohmann::json(nullptr)},
           {"stages", stages},
           {"hw_stats",
            {{"mac", stats_json(r.mac)},
@@ -104,6 +104,8 @@ nlohmann::json report_json(const RunReport& r, const ReportContext& c) {
             {"arm_partial_sum_cycles", r.partial_sum_cycles},
             {"noc", stats_json(r.noc)},
             {"dram", stats_json(r.dram)}}}});
+  if (!r.float_agreement)
+    j["not_applicable"] = {{"float_agreement", "fixed-point network: integer sums throughout (integer_exact), nothing is quantised"}};
   return j;
 }
 
@@ -125,8 +127,8 @@ std::string report_human(const RunReport& r, const ReportContext& c) {
   h << "  ARM partial-sum adds: " << r.partial_sum_cycles << " cycles\n";
   human_stats(h, "NoC", r.noc);
   human_stats(h, "DRAM", r.dram);
-  if (!r.integer_exact)
-    h << "  float network quantised to int8: classes agree with float arithmetic on " << std::setprecision(4) << r.float_agreement
+  if (r.float_agreement)
+    h << "  float network quantised to int8: classes agree with float arithmetic on " << std::setprecision(4) << *r.float_agreement
       << " of samples\n";
   h << "  (this computer: " << std::setprecision(2) << c.wall_seconds << " s)";
   return h.str();
