@@ -98,13 +98,22 @@ struct Executor::Impl {
     return -1;
   }
 
+  /// The hardware components one batch runs on (their stats are the batch's).
+  struct Components {
+    hw::MacArray mac;
+    hw::Noc noc;
+    hw::ArmCore arm;
+    hw::Dram dram;
+  };
+
+  Activity batch_activity(const datasets::Dataset& data, std::int64_t first, std::int64_t count) const;
+  double mac_stage(const Stage& s, Activity& act, std::int64_t count, Components& parts, BatchResult& r, std::int64_t& events) const;
+  double arm_stage(const Stage& s, Activity& act, std::int64_t count, Components& parts, std::int64_t& events) const;
   BatchResult run_batch(const datasets::Dataset& data, std::int64_t first, std::int64_t count) const;
 };
 
-BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_t first, std::int64_t count) const {
-  const auto& chip = options.machine.chip;
-  BatchResult r;
-  r.stage_seconds.assign(stages.size(), 0.0);
+// The input populations' spikes of a batch, and the bias populations' (the same every sample).
+Activity Executor::Impl::batch_activity(const datasets::Dataset& data, std::int64_t first, std::int64_t count) const {
   Activity act(net.populations.size());
   for (int input : input_populations) {
     const Population& pop = net.populations[static_cast<std::size_t>(input)];
@@ -118,87 +127,97 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
             (pop.input_bit >= 0 ? bitplane_fires(img[i], pop.input_bit) : threshold_fires(img[i])) ? 1 : 0;
     }
   }
-  hw::Dram dram(chip.dram);
-  dram.read(count * data.pixels_per_image());  // samples are read from DRAM (overlapped: not timed)
   for (std::size_t p = 0; p < net.populations.size(); ++p)
     if (net.populations[p].role == PopulationRole::Bias)
       for (std::int64_t b = 0; b < count; ++b) act[p].insert(act[p].end(), bias[p].begin(), bias[p].end());
+  return act;
+}
+
+// A MAC stage on the batch; returns its modelled seconds: inputs multicast to the tiles, the tiles
+// compute (streamed layers overlap the DRAM weight stream with compute), partial sums reduced.
+double Executor::Impl::mac_stage(const Stage& s, Activity& act, std::int64_t count, Components& parts, BatchResult& r,
+                                 std::int64_t& events) const {
+  const auto& chip = options.machine.chip;
+  const int dest_qpe = chip.qpe_of(static_cast<int>(first_pe(s) % chip.pes));
+  const TilePlan& t = plan.mac[static_cast<std::size_t>(s.mac_index)];
+  run_mac_stage(s, net, act, count, parts.mac, events);
+  double input_seconds = 0;
+  for (const auto& inc : s.inputs) {
+    const std::int64_t src = producer_pe(inc.pre);
+    const std::int64_t bytes = count * net.populations[static_cast<std::size_t>(inc.pre)].size();
+    if (src < 0) continue;  // input image: charged as DRAM bytes
+    const hw::NocCycles c = parts.noc.transfer(chip.qpe_of(static_cast<int>(src % chip.pes)), dest_qpe, bytes);
+    double sec = chip.noc_clock().duration(c).value;
+    if (src / chip.pes != first_pe(s) / chip.pes) sec += parts.noc.transfer_between_chips(bytes).value;
+    input_seconds = std::max(input_seconds, sec);
+  }
+  const hw::MatmulShape tile{std::min(t.m_tile, count * s.shape.per_sample.m), t.k_tile, t.n_tile};
+  const hw::Cycles tile_cycles = parts.mac.matmul_cycles(tile, s.shape.width, t.k_splits > 1 ? chip.pe.mac.partial_sum_bytes : 1);
+  double compute = chip.clock.duration(tile_cycles).value * static_cast<double>(t.passes());
+  if (t.streamed) compute = std::max(compute, parts.dram.read(s.shape.weight_bytes()).value);
+  double reduce = 0;
+  if (t.k_splits > 1) {
+    const std::int64_t partial = tile.m * t.n_tile;
+    const hw::NocCycles move = parts.noc.transfer(dest_qpe, dest_qpe + 1, partial * chip.pe.mac.partial_sum_bytes * (t.k_splits - 1));
+    const hw::Cycles add = parts.arm.partial_sum_cycles((t.k_splits - 1) * partial);
+    r.partial_sum_cycles += add.count;
+    reduce = chip.noc_clock().duration(move).value + chip.clock.duration(add).value;
+  }
+  return input_seconds + compute + reduce;
+}
+
+// An ARM stage on the batch, sample by sample; returns its modelled seconds: the slowest core of
+// each sample, plus chip-link crossings of the spike packets it receives over the NoC.
+double Executor::Impl::arm_stage(const Stage& s, Activity& act, std::int64_t count, Components& parts,
+                                 std::int64_t& events) const {
+  const auto& chip = options.machine.chip;
+  const std::int64_t n_post = net.populations[static_cast<std::size_t>(s.post)].size();
+  const ArmPlan& a = plan.arm[static_cast<std::size_t>(s.arm_index)];
+  double seconds = 0;
+  std::vector<CoreLoad> load;
+  for (std::int64_t b = 0; b < count; ++b) {
+    load.assign(static_cast<std::size_t>(a.cores), CoreLoad{});
+    run_arm_sample(s, net, act, b, a.neurons_per_core, load, events);
+    std::int64_t slowest = 0;
+    for (std::int64_t c = 0; c < a.cores; ++c) {
+      const auto& l = load[static_cast<std::size_t>(c)];
+      const std::int64_t neurons = std::min(a.neurons_per_core, n_post - c * a.neurons_per_core);
+      const hw::Cycles cyc = parts.arm.process(l.received, l.events, std::max<std::int64_t>(0, neurons), l.sent);
+      slowest = std::max(slowest, cyc.count);
+    }
+    seconds += chip.clock.duration(hw::Cycles(slowest)).value;
+  }
+  const int dest_qpe = chip.qpe_of(static_cast<int>(first_pe(s) % chip.pes));
+  for (const auto& inc : s.inputs) {
+    const std::int64_t src = producer_pe(inc.pre);
+    if (src < 0) continue;
+    std::int64_t spikes = 0;
+    for (auto v : act[static_cast<std::size_t>(inc.pre)]) spikes += v;
+    const std::int64_t bytes = spikes * chip.noc.spike_packet_bytes;
+    parts.noc.transfer(chip.qpe_of(static_cast<int>(src % chip.pes)), dest_qpe, bytes);
+    if (src / chip.pes != first_pe(s) / chip.pes) seconds += parts.noc.transfer_between_chips(bytes).value;
+  }
+  return seconds;
+}
+
+BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_t first, std::int64_t count) const {
+  const auto& chip = options.machine.chip;
+  BatchResult r;
+  r.stage_seconds.assign(stages.size(), 0.0);
+  Activity act = batch_activity(data, first, count);
+  Components parts{hw::MacArray(chip.pe.mac), hw::Noc(chip.noc), hw::ArmCore(chip.pe.arm), hw::Dram(chip.dram)};
+  parts.dram.read(count * data.pixels_per_image());  // samples are read from DRAM (overlapped: not timed)
   r.synaptic_events += count * bias_events_per_sample;
   const bool is_float = net.weights.is_float;
   Activity float_act;
   if (is_float) float_act = act;
-
-  hw::MacArray mac(chip.pe.mac);
-  hw::Noc noc(chip.noc);
-  hw::ArmCore arm(chip.pe.arm);
   for (std::size_t si = 0; si < stages.size(); ++si) {
     const Stage& s = stages[si];
     const auto post = static_cast<std::size_t>(s.post);
-    const std::int64_t n_post = net.populations[post].size();
-    act[post].assign(static_cast<std::size_t>(count * n_post), 0);
+    act[post].assign(static_cast<std::size_t>(count * net.populations[post].size()), 0);
     std::int64_t events = 0;
-    double seconds = 0;
-    const int dest_qpe = chip.qpe_of(static_cast<int>(first_pe(s) % chip.pes));
-    const std::int64_t dest_chip = first_pe(s) / chip.pes;
-    if (s.engine == StageEngine::Mac) {
-      const TilePlan& t = plan.mac[static_cast<std::size_t>(s.mac_index)];
-      run_mac_stage(s, net, act, count, mac, events);
-      // Modelled time: inputs multicast to the tiles, the tiles compute (streamed layers overlap
-      // the DRAM weight stream with compute), partial sums are reduced, outputs written.
-      double input_seconds = 0;
-      for (const auto& inc : s.inputs) {
-        const std::int64_t src = producer_pe(inc.pre);
-        const std::int64_t bytes = count * net.populations[static_cast<std::size_t>(inc.pre)].size();
-        if (src < 0) continue;  // input image: charged as DRAM bytes above
-        const hw::NocCycles c = noc.transfer(chip.qpe_of(static_cast<int>(src % chip.pes)), dest_qpe, bytes);
-        double sec = chip.noc_clock().duration(c).value;
-        if (src / chip.pes != dest_chip) sec += noc.transfer_between_chips(bytes).value;
-        input_seconds = std::max(input_seconds, sec);
-      }
-      const hw::MatmulShape tile{std::min(t.m_tile, count * s.shape.per_sample.m), t.k_tile, t.n_tile};
-      const hw::Cycles tile_cycles = mac.matmul_cycles(tile, s.shape.width, t.k_splits > 1 ? chip.pe.mac.partial_sum_bytes : 1);
-      double compute = chip.clock.duration(tile_cycles).value * static_cast<double>(t.passes());
-      if (t.streamed) {
-        const std::int64_t bytes = s.shape.weight_bytes();
-        compute = std::max(compute, dram.read(bytes).value);
-      }
-      double reduce = 0;
-      if (t.k_splits > 1) {
-        const std::int64_t partial = tile.m * t.n_tile;
-        const hw::NocCycles move = noc.transfer(dest_qpe, dest_qpe + 1, partial * chip.pe.mac.partial_sum_bytes * (t.k_splits - 1));
-        const hw::Cycles add = arm.partial_sum_cycles((t.k_splits - 1) * partial);
-        r.partial_sum_cycles += add.count;
-        reduce = chip.noc_clock().duration(move).value + chip.clock.duration(add).value;
-      }
-      seconds = input_seconds + compute + reduce;
-    } else {
-      const ArmPlan& a = plan.arm[static_cast<std::size_t>(s.arm_index)];
-      std::vector<CoreLoad> load;
-      for (std::int64_t b = 0; b < count; ++b) {
-        load.assign(static_cast<std::size_t>(a.cores), CoreLoad{});
-        run_arm_sample(s, net, act, b, a.neurons_per_core, load, events);
-        std::int64_t slowest = 0;
-        for (std::int64_t c = 0; c < a.cores; ++c) {
-          const auto& l = load[static_cast<std::size_t>(c)];
-          const std::int64_t neurons = std::min(a.neurons_per_core, n_post - c * a.neurons_per_core);
-          const hw::Cycles cyc = arm.process(l.received, l.events, std::max<std::int64_t>(0, neurons), l.sent);
-          slowest = std::max(slowest, cyc.count);
-        }
-        seconds += chip.clock.duration(hw::Cycles(slowest)).value;
-      }
-      // spike packets into this stage travel over the NoC
-      for (const auto& inc : s.inputs) {
-        const std::int64_t src = producer_pe(inc.pre);
-        if (src < 0) continue;
-        std::int64_t spikes = 0;
-        for (auto v : act[static_cast<std::size_t>(inc.pre)]) spikes += v;
-        const std::int64_t bytes = spikes * chip.noc.spike_packet_bytes;
-        noc.transfer(chip.qpe_of(static_cast<int>(src % chip.pes)), dest_qpe, bytes);
-        if (src / chip.pes != dest_chip) seconds += noc.transfer_between_chips(bytes).value;
-      }
-    }
+    r.stage_seconds[si] = s.engine == StageEngine::Mac ? mac_stage(s, act, count, parts, r, events) : arm_stage(s, act, count, parts, events);
     r.synaptic_events += events;
-    r.stage_seconds[si] = seconds;
     if (is_float) run_float_reference(s, net, float_act, count);
   }
   for (const auto& a : act)
@@ -212,10 +231,10 @@ BatchResult Executor::Impl::run_batch(const datasets::Dataset& data, std::int64_
       r.float_predictions.push_back(decoder.decode_bits(
           std::span<const std::uint8_t>(float_act[out]).subspan(static_cast<std::size_t>(b * n_out), static_cast<std::size_t>(n_out))));
   }
-  r.mac = mac.stats();
-  r.arm = arm.stats();
-  r.noc = noc.stats();
-  r.dram = dram.stats();
+  r.mac = parts.mac.stats();
+  r.arm = parts.arm.stats();
+  r.noc = parts.noc.stats();
+  r.dram = parts.dram.stats();
   return r;
 }
 
