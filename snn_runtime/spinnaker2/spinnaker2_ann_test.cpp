@@ -276,3 +276,34 @@ TEST_CASE("stats_json: every counter of every S2 component, and the derived rati
   CHECK(dj.size() == 3);
   CHECK(dj["busy_seconds"].get<double>() == doctest::Approx(1e-6));
 }
+
+TEST_CASE("SNN report: totals are the component stats, all of them in JSON and summary; no typed-in float agreement") {
+  RunReport r;
+  r.samples = 10;
+  r.mac.invocations = 3, r.mac.useful_macs = 99, r.mac.accumulator_overflows = 1;
+  r.arm.spikes_received = 11, r.arm.synaptic_events = 12, r.arm.neuron_updates = 13, r.arm.spikes_sent = 14, r.arm.cycles = 15;
+  r.noc.transfers = 2, r.noc.bytes = 40, r.noc.byte_hops = 80;
+  r.dram.reads = 5, r.dram.bytes_read = 7840;
+  r.partial_sum_cycles = 6;
+  r.integer_exact = true;
+  const ReportContext ctx{"mnist", "hybrid", 2, 250.0, 1.0};
+  nlohmann::json j = report_json(r, ctx);
+  CHECK(j["hw_stats"]["arm"]["neuron_updates"] == 13);
+  CHECK(j["hw_stats"]["dram"]["reads"] == 5);
+  CHECK(j["hw_stats"]["arm_partial_sum_cycles"] == 6);
+  CHECK(j["float_agreement"].is_null());
+  CHECK(j["not_applicable"].contains("float_agreement"));
+  CHECK(j["chips_available"] == 2);
+  std::string human = report_human(r, ctx);
+  for (const char* piece : {"13 neuron updates", "14 spikes sent", "80 byte-hops", "5 reads, 7840 bytes", "1 accumulator overflows",
+                            "partial-sum adds: 6 cycles"})
+    CHECK_MESSAGE(human.find(piece) != std::string::npos, piece);
+  CHECK(human.find("agree with float") == std::string::npos);
+  r.integer_exact = false;
+  r.float_agreement = 0.97;
+  j = report_json(r, ctx);
+  CHECK(j["float_agreement"].get<double>() == 0.97);
+  CHECK_FALSE(j.contains("not_applicable"));
+  human = report_human(r, ctx);
+  CHECK(human.find("agree with float arithmetic on 0.9700") != std::string::npos);
+}
