@@ -138,7 +138,7 @@ OpEstimate estimate_op(const MacOp& op, const CnnMappingParams& p) {
   e.dram_seconds = dram.read_time(e.dram_bytes()).value;
   const int qpes_busy = static_cast<int>(ceil_div(e.pes, chip.pes_per_qpe));
   const double noc_bytes_per_second =
-      static_cast<double>(qpes_busy) * (chip.noc.flit_bits / 8) * chip.noc.flits_per_cycle * chip.clock.hz;
+      static_cast<double>(qpes_busy) * (chip.noc.flit_bits / 8) * chip.noc.flits_per_cycle * chip.noc_clock().hz;
   e.noc_seconds = static_cast<double>(e.noc_bytes) / noc_bytes_per_second;
   const double access = std::max(e.dram_seconds, e.noc_seconds);
   e.seconds = std::max(e.compute_seconds, access) + std::min(e.compute_seconds, access) / static_cast<double>(e.waves);
@@ -202,7 +202,7 @@ CnnEstimate estimate_cnn(const MacGraph& graph, const CnnMappingParams& params) 
       // the first op of the stage then reads as usual).
       const std::int64_t bytes = graph.ops[starts[c] - 1].output_bytes();
       est.chip_link_bytes += bytes;
-      const double crossing = params.chip.noc.chip_link_latency_seconds +
+      const double crossing = params.chip.noc.chip_link_latency.value +
                               static_cast<double>(bytes) / params.chip.noc.chip_link_bytes_per_second;
       est.stage_seconds[c] += crossing;
       link_seconds += crossing;
