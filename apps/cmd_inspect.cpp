@@ -1,5 +1,6 @@
 // `grindstone inspect`: what a Keras model file holds, as imported: format, Keras version,
-// layers with output shapes and parameter counts (as Keras counts them).
+// layers with output shapes, parameter counts (as Keras counts them) and the layers feeding
+// each one (the graph of branching models).
 //
 // Output shapes are per sample and in Grindstone's channels-last order (H, W, C), whatever the
 // model's data_format; fused activations appear as their own "<layer>/activation" rows.
@@ -62,11 +63,16 @@ void run_inspect(const InspectOptions& opt) {
     class_width = std::max(class_width, layer.keras_class.size());
   }
   human << std::left << std::setw(static_cast<int>(name_width) + 2) << "layer" << std::setw(static_cast<int>(class_width) + 2)
-        << "class" << std::setw(18) << "output shape" << std::right << std::setw(12) << "params" << '\n';
-  for (const auto& layer : model.layers)
+        << "class" << std::setw(18) << "output shape" << std::right << std::setw(12) << "params" << "  inputs\n";
+  for (const auto& layer : model.layers) {
     human << std::left << std::setw(static_cast<int>(name_width) + 2) << layer.name
           << std::setw(static_cast<int>(class_width) + 2) << layer.keras_class << std::setw(18)
-          << layer.output_shape.to_string() << std::right << std::setw(12) << layer.param_count() << '\n';
+          << layer.output_shape.to_string() << std::right << std::setw(12) << layer.param_count() << " ";
+    // The graph: which layers feed this one (a chain reads the row above; DAGs name several).
+    for (std::size_t k = 0; k < layer.inputs.size(); ++k)
+      human << (k == 0 ? " " : ", ") << model.layers.at(static_cast<std::size_t>(layer.inputs[k])).name;
+    human << '\n';
+  }
   human << "total params: " << model.param_count() << " (shapes per sample, channels-last)";
   emit(opt.common, report, human.str());
 }

@@ -70,10 +70,21 @@ std::vector<RowMatrix> ReferenceInference::forward(const RowMatrix& batch, const
     const RowMatrix& x = values[src];
     const Shape& in_shape = model_.layers[src].output_shape;
     const Shape& out_shape = layer.output_shape;
+    std::vector<const RowMatrix*> xs;
+    std::vector<Shape> in_shapes;
+    for (int s : layer.inputs) {
+      xs.push_back(&values[static_cast<std::size_t>(s)]);
+      in_shapes.push_back(model_.layers[static_cast<std::size_t>(s)].output_shape);
+    }
     RowMatrix y = std::visit(
         [&](const auto& p) -> RowMatrix {
           using T = std::decay_t<decltype(p)>;
           if constexpr (std::is_same_v<T, Dense>) return apply_dense(p, x);
+          else if constexpr (std::is_same_v<T, DepthwiseConv2D>) return apply_depthwise_conv2d(p, in_shape, out_shape, x);
+          else if constexpr (std::is_same_v<T, GlobalMaxPool2D>) return apply_global_max_pool(in_shape, x);
+          else if constexpr (std::is_same_v<T, Merge>) return apply_merge(p, xs);
+          else if constexpr (std::is_same_v<T, Concatenate>) return apply_concatenate(p, in_shapes, xs);
+          else if constexpr (std::is_same_v<T, Rescale>) return apply_rescale(p, out_shape.dims.back(), x);
           else if constexpr (std::is_same_v<T, Conv2D>) return apply_conv2d(p, in_shape, out_shape, x);
           else if constexpr (std::is_same_v<T, Pool2D>) return apply_pool2d(p, in_shape, out_shape, x);
           else if constexpr (std::is_same_v<T, GlobalAveragePool2D>) return apply_global_average_pool(in_shape, x);
@@ -82,7 +93,12 @@ std::vector<RowMatrix> ReferenceInference::forward(const RowMatrix& batch, const
           else if constexpr (std::is_same_v<T, BatchNorm>) return apply_batch_norm(batch_norm_[i], x);
           else if constexpr (std::is_same_v<T, Activation>) return apply_activation(p, out_shape.dims.back(), x);
           else if constexpr (std::is_same_v<T, SoftmaxDecode>) return apply_softmax_decode(signed_keys_[i], x);
-          else return x;  // Reshape, Identity: element order unchanged
+          else {
+            // Reshape, Identity (and InputLayer, handled above): element order unchanged.
+            static_assert(std::is_same_v<T, Reshape> || std::is_same_v<T, Identity> || std::is_same_v<T, InputLayer>,
+                          "every layer kind needs a kernel");
+            return x;
+          }
         },
         layer.params);
     values[i] = std::move(y);

@@ -267,3 +267,152 @@ TEST_CASE("results are identical for any thread count; layer_outputs agree with 
   CHECK((some[0].array() == outs[3].array()).all());
   CHECK_THROWS_AS(inf.layer_outputs(x, {17}), InputError);
 }
+
+namespace {
+
+/// Appends a layer reading `from` (several for merge layers); infers its shape.
+int add_layer(Model& model, const std::string& name, LayerParams params, std::vector<int> from) {
+  Layer l;
+  l.name = name;
+  l.params = std::move(params);
+  l.inputs = std::move(from);
+  std::vector<Shape> shapes;
+  for (int i : l.inputs) shapes.push_back(model.layers[static_cast<std::size_t>(i)].output_shape);
+  l.output_shape = infer_output_shape(l, shapes);
+  model.layers.push_back(std::move(l));
+  model.output = static_cast<int>(model.layers.size()) - 1;
+  return model.output;
+}
+
+Activation relu() {
+  Activation a;
+  a.kind = ActivationKind::ReLU;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum by hand") {
+  Builder b(Shape{3});
+  Model& m = b.model;
+  Dense twice;  // x ↦ 2x
+  twice.kernel = 2.0f * Matrix::Identity(3, 3);
+  twice.bias = Vector::Zero(3);
+  const int d = add_layer(m, "twice", twice, {0});
+  const RowMatrix x = (RowMatrix(1, 3) << 1.0f, -2.0f, 3.0f).finished();
+  struct Case {
+    MergeKind kind;
+    std::vector<float> expected;  // merge(x, 2x, x) (Subtract: x − 2x)
+  };
+  const Case cases[] = {{MergeKind::Add, {4, -8, 12}},      {MergeKind::Subtract, {-1, 2, -3}},
+                        {MergeKind::Multiply, {2, -16, 54}}, {MergeKind::Average, {4.0f / 3, -8.0f / 3, 4}},
+                        {MergeKind::Maximum, {2, -2, 6}},   {MergeKind::Minimum, {1, -4, 3}}};
+  for (const auto& c : cases) {
+    CAPTURE(static_cast<int>(c.kind));
+    Model mm = m;
+    const std::vector<int> from = c.kind == MergeKind::Subtract ? std::vector<int>{0, d} : std::vector<int>{0, d, 0};
+    add_layer(mm, "merge", Merge{c.kind}, from);
+    const auto y = ReferenceInference(mm).run(x, 1);
+    for (int i = 0; i < 3; ++i) CHECK(y(0, i) == doctest::Approx(c.expected[static_cast<std::size_t>(i)]));
+  }
+  // Subtract takes exactly two; merge inputs must have equal shapes; a Dense takes one input.
+  Model bad = m;
+  CHECK_THROWS_AS(add_layer(bad, "sub3", Merge{MergeKind::Subtract}, {0, d, 0}), InputError);
+  Dense narrow;
+  narrow.kernel = Matrix::Ones(3, 2);
+  narrow.bias = Vector::Zero(2);
+  const int n2 = add_layer(bad, "narrow", narrow, {0});
+  CHECK_THROWS_WITH_AS(add_layer(bad, "add", Merge{}, {0, n2}), doctest::Contains("equal shapes"), InputError);
+  CHECK_THROWS_WITH_AS(add_layer(bad, "dense2", twice, {0, d}), doctest::Contains("exactly one input"), InputError);
+  CHECK_THROWS_WITH_AS(add_layer(bad, "add1", Merge{}, {0}), doctest::Contains("at least two"), InputError);
+}
+
+TEST_CASE("residual block: relu(conv(x)) + x, evaluated on the DAG, equals the hand computation") {
+  Builder b(Shape{4, 4, 2});
+  Model& m = b.model;
+  const Conv2D conv = make_conv(3, 3, 2, 2, Padding::Same, 1, 1, 7);
+  const int c = add_layer(m, "conv", conv, {0});
+  const int r = add_layer(m, "conv/activation", relu(), {c});
+  add_layer(m, "add", Merge{}, {r, 0});
+  add_layer(m, "gmp", GlobalMaxPool2D{}, {m.output});
+  m.validate();
+  CHECK_FALSE(m.is_chain());
+  const RowMatrix x = random_inputs(3, 32, 11);
+  const auto y = ReferenceInference(m).run(x, 1);
+  REQUIRE(y.cols() == 2);
+  for (Eigen::Index s = 0; s < x.rows(); ++s) {
+    const auto z = naive_conv(conv, x.row(s).data(), 4, 4, 4, 4);
+    for (int ch = 0; ch < 2; ++ch) {
+      float best = -1e30f;
+      for (int p = 0; p < 16; ++p)
+        best = std::max(best, std::max(z[static_cast<std::size_t>(p * 2 + ch)], 0.0f) + x(s, p * 2 + ch));
+      CHECK(y(s, ch) == doctest::Approx(best).epsilon(1e-5));
+    }
+  }
+  // Any thread count gives the same bits.
+  const RowMatrix many = random_inputs(300, 32, 12);
+  CHECK(ReferenceInference(m).run(many, 1) == ReferenceInference(m).run(many, 4));
+}
+
+TEST_CASE("Concatenate along channels, rows and the flat axis interleaves as Keras does") {
+  Builder b(Shape{2, 2, 1});
+  Model& m = b.model;
+  Rescale tenfold{Vector::Constant(1, 10.0f), Vector::Constant(1, 0.5f)};
+  const int t = add_layer(m, "tenfold", tenfold, {0});
+  const RowMatrix x = (RowMatrix(1, 4) << 1, 2, 3, 4).finished();
+  SUBCASE("channels (axis 2)") {
+    add_layer(m, "cat", Concatenate{2}, {0, t});
+    CHECK(m.layers.back().output_shape == Shape{2, 2, 2});
+    const auto y = ReferenceInference(m).run(x, 1);
+    CHECK(y == (RowMatrix(1, 8) << 1, 10.5f, 2, 20.5f, 3, 30.5f, 4, 40.5f).finished());
+  }
+  SUBCASE("rows (axis 0)") {
+    add_layer(m, "cat", Concatenate{0}, {t, 0});
+    CHECK(m.layers.back().output_shape == Shape{4, 2, 1});
+    const auto y = ReferenceInference(m).run(x, 1);
+    CHECK(y == (RowMatrix(1, 8) << 10.5f, 20.5f, 30.5f, 40.5f, 1, 2, 3, 4).finished());
+  }
+  SUBCASE("columns (axis 1)") {
+    add_layer(m, "cat", Concatenate{1}, {0, t});
+    CHECK(m.layers.back().output_shape == Shape{2, 4, 1});
+    const auto y = ReferenceInference(m).run(x, 1);
+    CHECK(y == (RowMatrix(1, 8) << 1, 2, 10.5f, 20.5f, 3, 4, 30.5f, 40.5f).finished());
+  }
+  SUBCASE("mismatched shapes are refused") {
+    const int p = add_layer(m, "pool", Pool2D{}, {0});
+    CHECK_THROWS_WITH_AS(add_layer(m, "cat", Concatenate{2}, {0, p}), doctest::Contains("except along axis"), InputError);
+  }
+}
+
+TEST_CASE("DepthwiseConv2D equals a Conv2D whose kernel is zero between different channels") {
+  for (const auto pad : {Padding::Same, Padding::Valid}) {
+    for (const int stride : {1, 2}) {
+      CAPTURE(stride);
+      const int C = 3, M = 2, K = 3;
+      DepthwiseConv2D d;
+      d.kernel_h = d.kernel_w = K;
+      d.channels = C;
+      d.depth_multiplier = M;
+      d.stride_h = d.stride_w = stride;
+      d.padding = pad;
+      d.kernel = random_matrix(K * K, C * M, 21);
+      d.bias = random_matrix(C * M, 1, 22);
+      Conv2D full = make_conv(K, K, C, C * M, pad, stride, 1, 23);
+      full.kernel.setZero();
+      full.bias = d.bias;
+      for (int r = 0; r < K * K; ++r)
+        for (int c = 0; c < C; ++c)
+          for (int k = 0; k < M; ++k) full.kernel(r * C + c, c * M + k) = d.kernel(r, c * M + k);
+      Builder a(Shape{5, 6, C});
+      a.add("dw", d);
+      Builder e(Shape{5, 6, C});
+      e.add("conv", full);
+      CHECK(a.model.output_shape() == e.model.output_shape());
+      CHECK(a.model.param_count() == K * K * C * M + C * M);
+      const RowMatrix x = random_inputs(4, 5 * 6 * C, 24);
+      const auto ya = ReferenceInference(a.model).run(x, 1);
+      const auto ye = ReferenceInference(e.model).run(x, 1);
+      CHECK((ya - ye).cwiseAbs().maxCoeff() < 1e-5f);
+    }
+  }
+}

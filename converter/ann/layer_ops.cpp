@@ -146,6 +146,107 @@ RowMatrix apply_global_average_pool(const Shape& in_shape, const RowMatrix& in) 
   return out;
 }
 
+RowMatrix apply_global_max_pool(const Shape& in_shape, const RowMatrix& in) {
+  const Index positions = in_shape[0] * in_shape[1], C = in_shape[2];
+  RowMatrix out(in.rows(), C);
+  for (Index b = 0; b < in.rows(); ++b) {
+    Eigen::Map<const RowMatrix> x(in.row(b).data(), positions, C);
+    out.row(b) = x.colwise().maxCoeff();
+  }
+  return out;
+}
+
+RowMatrix apply_depthwise_conv2d(const DepthwiseConv2D& c, const Shape& in_shape, const Shape& out_shape,
+                                 const RowMatrix& in) {
+  const Index H = in_shape[0], W = in_shape[1], C = in_shape[2];
+  const Index OH = out_shape[0], OW = out_shape[1], M = c.depth_multiplier, F = C * M;
+  AxisPadding pad_h, pad_w;
+  if (c.padding == Padding::Same) {
+    pad_h = same_padding(H, OH, c.kernel_h, c.stride_h, c.dilation_h);
+    pad_w = same_padding(W, OW, c.kernel_w, c.stride_w, c.dilation_w);
+  }
+  // Row-major copy so the inner loop over output channels reads contiguous weights.
+  const RowMatrix kernel = c.kernel;
+  RowMatrix out(in.rows(), OH * OW * F);
+  for (Index b = 0; b < in.rows(); ++b) {
+    const float* src = in.row(b).data();
+    for (Index oh = 0; oh < OH; ++oh) {
+      for (Index ow = 0; ow < OW; ++ow) {
+        float* o = out.row(b).data() + (oh * OW + ow) * F;
+        for (Index f = 0; f < F; ++f) o[f] = 0.0f;
+        for (int i = 0; i < c.kernel_h; ++i) {
+          const Index ih = oh * c.stride_h - pad_h.before + static_cast<Index>(i) * c.dilation_h;
+          if (ih < 0 || ih >= H) continue;
+          for (int j = 0; j < c.kernel_w; ++j) {
+            const Index iw = ow * c.stride_w - pad_w.before + static_cast<Index>(j) * c.dilation_w;
+            if (iw < 0 || iw >= W) continue;
+            const float* x = src + (ih * W + iw) * C;
+            const float* k = kernel.row(static_cast<Index>(i) * c.kernel_w + j).data();
+            for (Index ch = 0; ch < C; ++ch)
+              for (Index m = 0; m < M; ++m) o[ch * M + m] += x[ch] * k[ch * M + m];
+          }
+        }
+        for (Index f = 0; f < F; ++f) o[f] += c.bias(f);
+      }
+    }
+  }
+  return out;
+}
+
+RowMatrix apply_merge(const Merge& layer, const std::vector<const RowMatrix*>& inputs) {
+  RowMatrix out = *inputs.front();
+  for (std::size_t k = 1; k < inputs.size(); ++k) {
+    const auto x = inputs[k]->array();
+    switch (layer.kind) {
+      case MergeKind::Add:
+      case MergeKind::Average: out.array() += x; break;
+      case MergeKind::Subtract: out.array() -= x; break;
+      case MergeKind::Multiply: out.array() *= x; break;
+      case MergeKind::Maximum: out.array() = out.array().max(x); break;
+      case MergeKind::Minimum: out.array() = out.array().min(x); break;
+    }
+  }
+  if (layer.kind == MergeKind::Average) out.array() /= static_cast<float>(inputs.size());
+  return out;
+}
+
+RowMatrix apply_concatenate(const Concatenate& layer, const std::vector<Shape>& shapes,
+                            const std::vector<const RowMatrix*>& inputs) {
+  // Row-major per sample: the axes before `axis` form `outer` blocks; each input contributes a
+  // contiguous run of (its axis length × the later axes) values to every block.
+  const auto axis = static_cast<std::size_t>(layer.axis);
+  Index outer = 1;
+  for (std::size_t a = 0; a < axis; ++a) outer *= shapes.front()[a];
+  std::vector<Index> run(inputs.size());
+  Index total = 0;
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    run[k] = shapes[k].size() / outer;
+    total += run[k];
+  }
+  RowMatrix out(inputs.front()->rows(), outer * total);
+  for (Index b = 0; b < out.rows(); ++b) {
+    float* dst = out.row(b).data();
+    for (Index o = 0; o < outer; ++o)
+      for (std::size_t k = 0; k < inputs.size(); ++k) {
+        const float* src = inputs[k]->row(b).data() + o * run[k];
+        dst = std::copy(src, src + run[k], dst);
+      }
+  }
+  return out;
+}
+
+RowMatrix apply_rescale(const Rescale& layer, std::int64_t channels, const RowMatrix& in) {
+  const Eigen::RowVectorXf scale = layer.scale.size() == 1 ? Eigen::RowVectorXf::Constant(channels, layer.scale(0))
+                                                           : Eigen::RowVectorXf(layer.scale.transpose());
+  const Eigen::RowVectorXf offset = layer.offset.size() == 1 ? Eigen::RowVectorXf::Constant(channels, layer.offset(0))
+                                                             : Eigen::RowVectorXf(layer.offset.transpose());
+  RowMatrix out(in.rows(), in.cols());
+  Eigen::Map<const RowMatrix> x(in.data(), in.size() / channels, channels);
+  Eigen::Map<RowMatrix> y(out.data(), in.size() / channels, channels);
+  y = (x.array().rowwise() * scale.array()).rowwise() + offset.array();
+  return out;
+}
+
 RowMatrix apply_zero_pad(const ZeroPad2D& z, const Shape& in_shape, const Shape& out_shape, const RowMatrix& in) {
   const Index H = in_shape[0], W = in_shape[1], C = in_shape[2];
   const Index OW = out_shape[1];

@@ -3,6 +3,7 @@
 // (one sample per row, each row a channels-last (H, W, C) tensor flattened row-major).
 // Keras semantics throughout; ReferenceInference (inference.hpp) chains them.
 #include <Eigen/Core>
+#include <vector>
 
 #include "converter/ann/model.hpp"
 
@@ -28,6 +29,21 @@ RowMatrix apply_conv2d(const Conv2D& layer, const Shape& in_shape, const Shape& 
 RowMatrix apply_pool2d(const Pool2D& layer, const Shape& in_shape, const Shape& out_shape, const RowMatrix& in);
 
 RowMatrix apply_global_average_pool(const Shape& in_shape, const RowMatrix& in);
+RowMatrix apply_global_max_pool(const Shape& in_shape, const RowMatrix& in);
+
+/// Direct loop (each output channel reads one input channel, so there is no GEMM to form).
+RowMatrix apply_depthwise_conv2d(const DepthwiseConv2D& layer, const Shape& in_shape, const Shape& out_shape,
+                                 const RowMatrix& in);
+
+/// Element-wise merge of `inputs` (all the same size), folded left to right as Keras does.
+RowMatrix apply_merge(const Merge& layer, const std::vector<const RowMatrix*>& inputs);
+
+/// Concatenation along `layer.axis` of inputs with shapes `shapes` (per sample, row-major).
+RowMatrix apply_concatenate(const Concatenate& layer, const std::vector<Shape>& shapes,
+                            const std::vector<const RowMatrix*>& inputs);
+
+/// y = x·scale + offset per last-axis channel (`channels` values per position).
+RowMatrix apply_rescale(const Rescale& layer, std::int64_t channels, const RowMatrix& in);
 RowMatrix apply_zero_pad(const ZeroPad2D& layer, const Shape& in_shape, const Shape& out_shape, const RowMatrix& in);
 
 /// HWC order is the identity; CHW reorders (H, W, C) to (C, H, W) as Keras flattens channels_first.

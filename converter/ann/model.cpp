@@ -40,6 +40,16 @@ const Shape& require_image(const Shape& in, const std::string& context) {
   return in;
 }
 
+/// Output shape of a Conv2D-like window op (Conv2D, DepthwiseConv2D share the field names).
+template <class Conv>
+Shape conv_output_shape(const Conv& c, const Shape& in, std::int64_t channels, const std::string& ctx) {
+  require_input(c.dilation_h == 1 || c.stride_h == 1, ctx, "strides: Keras forbids strides > 1 with dilation > 1");
+  require_input(c.dilation_w == 1 || c.stride_w == 1, ctx, "strides: Keras forbids strides > 1 with dilation > 1");
+  const auto h = window_output_length(in[0], c.kernel_h, c.stride_h, c.dilation_h, c.padding, ctx, "kernel_size[0]");
+  const auto w = window_output_length(in[1], c.kernel_w, c.stride_w, c.dilation_w, c.padding, ctx, "kernel_size[1]");
+  return Shape{h, w, channels};
+}
+
 template <class Derived>
 bool all_finite(const Eigen::MatrixBase<Derived>& m) {
   return m.allFinite();
@@ -47,7 +57,8 @@ bool all_finite(const Eigen::MatrixBase<Derived>& m) {
 
 struct OutputShapeVisitor {
   const Layer& layer;
-  const Shape& in;
+  const Shape& in;                 ///< the first input (the only one of single-input layers)
+  const std::vector<Shape>& ins;   ///< all inputs, in order
   const std::string ctx;
 
   Shape operator()(const InputLayer&) const {
@@ -86,11 +97,7 @@ struct OutputShapeVisitor {
                       " filters need " + dims_string(rows, c.filters));
     require_input(c.bias.size() == c.filters, ctx,
                   "bias: " + std::to_string(c.bias.size()) + " values but filters=" + std::to_string(c.filters));
-    require_input(c.dilation_h == 1 || c.stride_h == 1, ctx, "strides: Keras forbids strides > 1 with dilation > 1");
-    require_input(c.dilation_w == 1 || c.stride_w == 1, ctx, "strides: Keras forbids strides > 1 with dilation > 1");
-    const auto h = window_output_length(in[0], c.kernel_h, c.stride_h, c.dilation_h, c.padding, ctx, "kernel_size[0]");
-    const auto w = window_output_length(in[1], c.kernel_w, c.stride_w, c.dilation_w, c.padding, ctx, "kernel_size[1]");
-    return Shape{h, w, static_cast<std::int64_t>(c.filters)};
+    return conv_output_shape(c, in, c.filters, ctx);
   }
 
   Shape operator()(const Pool2D& p) const {
@@ -180,6 +187,64 @@ struct OutputShapeVisitor {
   }
 
   Shape operator()(const Identity&) const { return in; }
+
+  Shape operator()(const GlobalMaxPool2D&) const {
+    require_image(in, ctx);
+    return Shape{in[2]};
+  }
+
+  Shape operator()(const DepthwiseConv2D& c) const {
+    require_image(in, ctx);
+    require_input(in[2] == c.channels, ctx,
+                  "channels: " + std::to_string(c.channels) + " but the input " + in.to_string() + " has " +
+                      std::to_string(in[2]) + " channels");
+    require_input(c.depth_multiplier > 0, ctx, "depth_multiplier: must be positive");
+    const auto cols = static_cast<Eigen::Index>(c.channels) * c.depth_multiplier;
+    const auto rows = static_cast<Eigen::Index>(c.kernel_h) * c.kernel_w;
+    require_input(c.kernel.rows() == rows && c.kernel.cols() == cols, ctx,
+                  "depthwise_kernel: shape " + dims_string(c.kernel.rows(), c.kernel.cols()) + " but needs " +
+                      dims_string(rows, cols));
+    require_input(c.bias.size() == cols, ctx,
+                  "bias: " + std::to_string(c.bias.size()) + " values but the layer has " + std::to_string(cols) +
+                      " output channels");
+    return conv_output_shape(c, in, cols, ctx);
+  }
+
+  Shape operator()(const Merge& m) const {
+    require_input(m.kind != MergeKind::Subtract || ins.size() == 2, ctx,
+                  "inbound_nodes: Subtract takes exactly two inputs, got " + std::to_string(ins.size()));
+    for (std::size_t k = 1; k < ins.size(); ++k)
+      require_input(ins[k] == in, ctx,
+                    "inbound_nodes: input " + std::to_string(k) + " has shape " + ins[k].to_string() +
+                        " but input 0 has " + in.to_string() + " (merge inputs must have equal shapes)");
+    return in;
+  }
+
+  Shape operator()(const Concatenate& c) const {
+    const auto rank = static_cast<int>(in.rank());
+    require_input(c.axis >= 0 && c.axis < rank, ctx,
+                  "axis: " + std::to_string(c.axis) + " out of range for inputs of shape " + in.to_string());
+    Shape out = in;
+    for (std::size_t k = 1; k < ins.size(); ++k) {
+      bool fits = ins[k].rank() == in.rank();
+      for (int a = 0; fits && a < rank; ++a) fits = a == c.axis || ins[k][static_cast<std::size_t>(a)] == in[static_cast<std::size_t>(a)];
+      require_input(fits, ctx,
+                    "inbound_nodes: input " + std::to_string(k) + " has shape " + ins[k].to_string() +
+                        ", which does not match " + in.to_string() + " except along axis " + std::to_string(c.axis));
+      out.dims[static_cast<std::size_t>(c.axis)] += ins[k][static_cast<std::size_t>(c.axis)];
+    }
+    return out;
+  }
+
+  Shape operator()(const Rescale& r) const {
+    require_input(in.rank() >= 1, ctx, "input_shape: Rescaling needs at least one axis");
+    const auto channels = in.dims.back();
+    for (const auto* v : {&r.scale, &r.offset})
+      require_input(v->size() == 1 || v->size() == channels, ctx,
+                    std::string(v == &r.scale ? "scale" : "offset") + ": " + std::to_string(v->size()) +
+                        " values but the input has " + std::to_string(channels) + " channels");
+    return in;
+  }
 };
 
 /// Checks weights for NaN/Inf (each kind names its fields).
@@ -198,6 +263,12 @@ void check_finite(const Layer& layer) {
     check(all_finite(b.beta), "beta");
     check(all_finite(b.moving_mean), "moving_mean");
     check(all_finite(b.moving_variance), "moving_variance");
+  } else if (layer.is<DepthwiseConv2D>()) {
+    check(all_finite(layer.as<DepthwiseConv2D>().kernel), "depthwise_kernel");
+    check(all_finite(layer.as<DepthwiseConv2D>().bias), "bias");
+  } else if (layer.is<Rescale>()) {
+    check(all_finite(layer.as<Rescale>().scale), "scale");
+    check(all_finite(layer.as<Rescale>().offset), "offset");
   } else if (layer.is<SoftmaxDecode>()) {
     check(all_finite(layer.as<SoftmaxDecode>().key), "key");
   } else if (layer.is<Activation>()) {
@@ -215,7 +286,7 @@ std::int64_t Layer::param_count() const {
   return std::visit(
       [](const auto& p) -> std::int64_t {
         using T = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, Dense> || std::is_same_v<T, Conv2D>) {
+        if constexpr (std::is_same_v<T, Dense> || std::is_same_v<T, Conv2D> || std::is_same_v<T, DepthwiseConv2D>) {
           return static_cast<std::int64_t>(p.kernel.size()) + (p.use_bias ? static_cast<std::int64_t>(p.bias.size()) : 0);
         } else if constexpr (std::is_same_v<T, BatchNorm>) {
           // Keras counts gamma, beta, moving_mean and moving_variance (2 trainable + 2 not).
@@ -227,6 +298,18 @@ std::int64_t Layer::param_count() const {
         }
       },
       params);
+}
+
+bool is_multi_input(const LayerParams& params) {
+  return std::holds_alternative<Merge>(params) || std::holds_alternative<Concatenate>(params);
+}
+
+bool Model::is_chain() const {
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const auto& in = layers[i].inputs;
+    if (layers[i].is<InputLayer>() ? !in.empty() : (in.size() != 1 || in[0] != static_cast<int>(i) - 1)) return false;
+  }
+  return output == static_cast<int>(layers.size()) - 1;
 }
 
 int Model::input_index() const {
@@ -259,13 +342,18 @@ Shape infer_output_shape(const Layer& layer, const std::vector<Shape>& input_sha
   if (layer.is<InputLayer>()) {
     require_input(input_shapes.empty(), ctx, "inbound_nodes: an InputLayer takes no inputs");
     static const Shape none;
-    return std::visit(OutputShapeVisitor{layer, none, ctx}, layer.params);
+    return std::visit(OutputShapeVisitor{layer, none, input_shapes, ctx}, layer.params);
   }
-  require_input(input_shapes.size() == 1, ctx,
-                "inbound_nodes: expected exactly one input, got " + std::to_string(input_shapes.size()));
-  for (auto d : input_shapes[0].dims)
-    require_input(d > 0, ctx, "input_shape: non-positive dimension in " + input_shapes[0].to_string());
-  return std::visit(OutputShapeVisitor{layer, input_shapes[0], ctx}, layer.params);
+  if (is_multi_input(layer.params)) {
+    require_input(input_shapes.size() >= 2, ctx,
+                  "inbound_nodes: a merge layer needs at least two inputs, got " + std::to_string(input_shapes.size()));
+  } else {
+    require_input(input_shapes.size() == 1, ctx,
+                  "inbound_nodes: expected exactly one input, got " + std::to_string(input_shapes.size()));
+  }
+  for (const auto& shape : input_shapes)
+    for (auto d : shape.dims) require_input(d > 0, ctx, "input_shape: non-positive dimension in " + shape.to_string());
+  return std::visit(OutputShapeVisitor{layer, input_shapes[0], input_shapes, ctx}, layer.params);
 }
 
 void Model::validate() const {

@@ -61,6 +61,40 @@ struct Pool2D {
 /// GlobalAveragePooling2D: (H, W, C) → (C).
 struct GlobalAveragePool2D {};
 
+/// GlobalMaxPooling2D: (H, W, C) → (C), the maximum over all positions of each channel.
+struct GlobalMaxPool2D {};
+
+/// Depthwise 2-D convolution, channels-last: input channel c is convolved with its own
+/// `depth_multiplier` kernels, giving output channels c·depth_multiplier + k (Keras's order).
+struct DepthwiseConv2D {
+  int kernel_h = 0, kernel_w = 0, channels = 0, depth_multiplier = 1;
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  Padding padding = Padding::Valid;
+  Matrix kernel;  ///< (kh·kw, channels·depth_multiplier): row i·kw + j, column c·depth_multiplier + k
+  Vector bias;    ///< (channels·depth_multiplier); zeros when use_bias is false
+  bool use_bias = true;
+};
+
+/// Element-wise merge of two or more inputs of one shape, folded left to right as Keras does
+/// (Average divides the sum by the input count; Subtract takes exactly two inputs).
+enum class MergeKind { Add, Subtract, Multiply, Average, Maximum, Minimum };
+struct Merge {
+  MergeKind kind = MergeKind::Add;
+};
+
+/// Concatenation of the inputs, in input order, along one per-sample axis (an index into our
+/// channels-last shape; the importer maps Keras's axis, including channels_first images).
+struct Concatenate {
+  int axis = 0;
+};
+
+/// Inference-time Rescaling: y = x·scale + offset, per channel of the last axis (one value
+/// broadcasts to every channel). Keras keeps scale and offset in the config, not as weights.
+struct Rescale {
+  Vector scale, offset;  ///< size 1 or the channel count, each
+};
+
 /// ZeroPadding2D: adds zero rows/columns around each channel.
 struct ZeroPad2D {
   int top = 0, bottom = 0, left = 0, right = 0;
@@ -112,7 +146,11 @@ struct SoftmaxDecode {
 struct Identity {};
 
 using LayerParams = std::variant<InputLayer, Dense, Conv2D, Pool2D, GlobalAveragePool2D, ZeroPad2D,
-                                 Flatten, Reshape, BatchNorm, Activation, SoftmaxDecode, Identity>;
+                                 Flatten, Reshape, BatchNorm, Activation, SoftmaxDecode, Identity,
+                                 GlobalMaxPool2D, DepthwiseConv2D, Merge, Concatenate, Rescale>;
+
+/// Layers that combine several inputs (Merge, Concatenate); every other non-input layer takes one.
+bool is_multi_input(const LayerParams& params);
 
 struct Layer {
   std::string name;          ///< unique within the model (Keras layer name)
@@ -142,6 +180,8 @@ struct Model {
   int output = -1;            ///< index of the output layer
   ModelSource source;
 
+  /// True when every layer reads only the layer stored just before it (a Sequential-like chain).
+  bool is_chain() const;
   /// Index of the (single) InputLayer.
   int input_index() const;
   const Shape& input_shape() const { return layers.at(static_cast<std::size_t>(input_index())).output_shape; }

@@ -85,7 +85,8 @@ class WeightSource {
 bool decides_image_layout(const std::string& cls) {
   static const std::set<std::string> classes = {"Conv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D",
                                                 "AvgPool2D", "GlobalAveragePooling2D", "GlobalAvgPool2D",
-                                                "ZeroPadding2D"};
+                                                "ZeroPadding2D", "DepthwiseConv2D", "SeparableConv2D",
+                                                "GlobalMaxPooling2D", "GlobalMaxPool2D"};
   return classes.count(cls) > 0;
 }
 
@@ -137,21 +138,41 @@ ann::Model build_model(const ModelSpec& spec, const WeightSource& weights, const
     const auto factory = registry.find(layer->class_name);
     if (factory == registry.end()) throw InputError(where + ": class_name: unsupported layer class");
     std::optional<TensorInfo> input;
+    std::vector<TensorInfo> input_tensors;
     std::vector<int> inputs;
     if (layer->class_name != "InputLayer") {
       require_input(!layer->inbound.empty(), where, "inbound_nodes: the layer has no input");
-      require_input(layer->inbound.size() == 1, where,
-                    "inbound_nodes: " + std::to_string(layer->inbound.size()) + " inputs (only single-input layers are supported)");
-      input = tensors.at(layer->inbound.front());
-      inputs.push_back(ir_index.at(layer->inbound.front()));
+      for (const auto& name : layer->inbound) {
+        input_tensors.push_back(tensors.at(name));
+        inputs.push_back(ir_index.at(name));
+      }
+      input = input_tensors.front();
     }
     const LayerWeights layer_weights = weights.load(*layer);
-    const LayerContext ctx{*layer, ConfigReader(layer->config, where), input, layer_weights, backend, channels_first};
+    const LayerContext ctx{*layer,         ConfigReader(layer->config, where), input, layer_weights, backend,
+                           channels_first, input_tensors};
     BuiltLayer built = factory->second(ctx);
-
+    require_input(inputs.size() <= 1 || ann::is_multi_input(built.params), where,
+                  "inbound_nodes: " + std::to_string(inputs.size()) + " inputs, but a " + layer->class_name +
+                      " layer takes one");
+    try {
+      // Steps the factory puts before the layer (SeparableConv2D's depthwise step).
+      for (auto& [suffix, params] : built.leading) {
+        ann::Layer step{layer->name + suffix, layer->class_name, std::move(params), inputs, {}};
+        std::vector<Shape> step_shapes;
+        for (int i : inputs) step_shapes.push_back(model.layers[static_cast<std::size_t>(i)].output_shape);
+        step.output_shape = ann::infer_output_shape(step, step_shapes);
+        model.layers.push_back(std::move(step));
+        inputs = {static_cast<int>(model.layers.size()) - 1};
+      }
+    } catch (...) {
+      rethrow_with_context(label);
+    }
+    std::vector<Shape> in_shapes;
+    for (int i : inputs) in_shapes.push_back(model.layers[static_cast<std::size_t>(i)].output_shape);
     ann::Layer ir{layer->name, layer->class_name, std::move(built.params), inputs, {}};
     try {
-      ir.output_shape = built.output_shape ? *built.output_shape : ann::infer_output_shape(ir, {input->shape});
+      ir.output_shape = built.output_shape ? *built.output_shape : ann::infer_output_shape(ir, in_shapes);
     } catch (...) {
       rethrow_with_context(label);
     }

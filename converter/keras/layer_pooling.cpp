@@ -1,5 +1,5 @@
-// Keras MaxPooling2D, AveragePooling2D (strides default to pool_size) and
-// GlobalAveragePooling2D.
+// Keras MaxPooling2D, AveragePooling2D (strides default to pool_size), GlobalAveragePooling2D
+// and GlobalMaxPooling2D.
 #include "converter/keras/layer_registry.hpp"
 
 namespace grindstone::keras {
@@ -31,6 +31,13 @@ void register_pooling(LayerRegistry& registry) {
     return BuiltLayer{ann::GlobalAveragePool2D{}, std::nullopt, std::nullopt, false};
   };
   registry["GlobalAvgPool2D"] = registry["GlobalAveragePooling2D"];
+  registry["GlobalMaxPooling2D"] = [](const LayerContext& ctx) {
+    image_data_format(ctx);
+    if (ctx.config.boolean("keepdims", false)) ctx.config.unsupported("keepdims", "true");
+    ctx.take_weights({});
+    return BuiltLayer{ann::GlobalMaxPool2D{}, std::nullopt, std::nullopt, false};
+  };
+  registry["GlobalMaxPool2D"] = registry["GlobalMaxPooling2D"];
 }
 
 }  // namespace grindstone::keras

@@ -19,6 +19,9 @@ LayerRegistry make_layer_registry() {
   register_batch_norm(registry);
   register_activation_layers(registry);
   register_whetstone(registry);
+  register_merge_layers(registry);
+  register_depthwise_conv(registry);
+  register_rescaling(registry);
   return registry;
 }
 

@@ -38,6 +38,7 @@ struct LayerContext {
   const LayerWeights& weights;
   std::string backend;              ///< "tensorflow", "theano", … ("" if unknown)
   bool model_channels_first = false;  ///< the model's image layers use channels_first
+  std::vector<TensorInfo> inputs;     ///< every inbound tensor in order (merge layers); `input` is the first
 
   const std::string& where() const { return config.where(); }
   [[noreturn]] void fail(const std::string& field, const std::string& message) const { config.fail(field, message); }
@@ -52,6 +53,9 @@ struct BuiltLayer {
   std::optional<ann::Activation> activation;  ///< fused activation (not linear), split off
   std::optional<Shape> output_shape;          ///< InputLayer only: its shape
   std::optional<bool> channels_first;         ///< output layout; default: the input's
+  /// Layers placed before the main one, each reading the previous (the first reads the
+  /// layer's input): (name suffix, params), e.g. SeparableConv2D's "/depthwise" step.
+  std::vector<std::pair<std::string, ann::LayerParams>> leading = {};
 };
 
 using LayerFactory = std::function<BuiltLayer(const LayerContext&)>;
@@ -71,6 +75,9 @@ void register_identity_layers(LayerRegistry& registry);
 void register_batch_norm(LayerRegistry& registry);
 void register_activation_layers(LayerRegistry& registry);
 void register_whetstone(LayerRegistry& registry);
+void register_merge_layers(LayerRegistry& registry);
+void register_depthwise_conv(LayerRegistry& registry);
+void register_rescaling(LayerRegistry& registry);
 
 // Helpers shared by the factories.
 
@@ -86,6 +93,9 @@ ann::Padding parse_padding(const LayerContext& ctx);
 bool image_data_format(const LayerContext& ctx);
 /// Fails unless the input is a rank-3 image tensor.
 void require_image_input(const LayerContext& ctx);
+/// Reads a Keras (kh, kw, cin, m) depthwise kernel into the IR's (kh·kw, cin·m) layout.
+ann::Matrix depthwise_kernel_matrix(const LayerContext& ctx, const Tensor& kernel, int kh, int kw, std::int64_t cin,
+                                    std::int64_t multiplier, const std::string& field);
 /// Softmax over the last axis is only well defined for us if that axis is also Keras's last.
 void check_last_axis_op(const LayerContext& ctx, const std::string& what);
 

@@ -208,6 +208,41 @@ inline nlohmann::json sequential(const std::vector<nlohmann::json>& layers) {
   return {{"class_name", "Sequential"}, {"config", {{"name", "sequential"}, {"layers", layers}}}};
 }
 
+/// A Functional-model layer entry reading `inbound`, in the Keras 2 form
+/// (inbound_nodes [[["a", 0, 0, {}], ...]]) or the Keras 3 form (args of __keras_tensor__s, a
+/// nested list for merge layers).
+inline nlohmann::json functional_layer(const std::string& cls, const std::string& name, nlohmann::json config,
+                                       const std::vector<std::string>& inbound, bool keras3) {
+  config["name"] = name;
+  nlohmann::json nodes = nlohmann::json::array();
+  if (!inbound.empty()) {
+    if (keras3) {
+      nlohmann::json tensors = nlohmann::json::array();
+      for (const auto& in : inbound)
+        tensors.push_back({{"class_name", "__keras_tensor__"},
+                           {"config", {{"dtype", "float32"}, {"keras_history", {in, 0, 0}}}}});
+      nlohmann::json args = inbound.size() == 1 ? tensors : nlohmann::json::array({tensors});
+      nodes.push_back({{"args", args}, {"kwargs", nlohmann::json::object()}});
+    } else {
+      nlohmann::json call = nlohmann::json::array();
+      for (const auto& in : inbound) call.push_back({in, 0, 0, nlohmann::json::object()});
+      nodes.push_back(call);
+    }
+  }
+  nlohmann::json entry = {{"class_name", cls}, {"name", name}, {"config", config}, {"inbound_nodes", nodes}};
+  if (keras3) entry["module"] = "keras.layers";
+  return entry;
+}
+
+/// A single-input, single-output Functional model config.
+inline nlohmann::json functional(const std::string& name, const std::vector<nlohmann::json>& layers,
+                                 const std::string& input, const std::string& output, bool keras3) {
+  const nlohmann::json in = keras3 ? nlohmann::json::array({input, 0, 0}) : nlohmann::json::array({{input, 0, 0}});
+  const nlohmann::json out = keras3 ? nlohmann::json::array({output, 0, 0}) : nlohmann::json::array({{output, 0, 0}});
+  return {{"class_name", keras3 ? "Functional" : "Model"},
+          {"config", {{"name", name}, {"layers", layers}, {"input_layers", in}, {"output_layers", out}}}};
+}
+
 inline WeightSpec weight(const std::string& name, std::vector<hsize_t> dims, std::vector<float> values = {}) {
   return WeightSpec{name, std::move(dims), std::move(values)};
 }

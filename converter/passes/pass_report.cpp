@@ -15,7 +15,8 @@ namespace {
 std::string kind_name(const ann::LayerParams& params) {
   static const char* const names[] = {"Input",   "Dense",     "Conv2D",     "Pool2D",        "GlobalAveragePool2D",
                                       "ZeroPad2D", "Flatten", "Reshape",    "BatchNorm",     "Activation",
-                                      "SoftmaxDecode", "Identity"};
+                                      "SoftmaxDecode", "Identity", "GlobalMaxPool2D", "DepthwiseConv2D", "Merge",
+                                      "Concatenate", "Rescale"};
   static_assert(std::size(names) == std::variant_size_v<ann::LayerParams>, "one name per LayerParams kind");
   return names[params.index()];
 }
