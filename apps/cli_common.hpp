@@ -30,5 +30,6 @@ void register_compare(CLI::App& app);
 void register_export(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_estimate(CLI::App& app);
+void register_zoo(CLI::App& app);
 
 }  // namespace grindstone::cli

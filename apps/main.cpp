@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   register_compare(app);
   register_bench(app);
   register_estimate(app);
+  register_zoo(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

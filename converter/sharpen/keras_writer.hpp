@@ -9,11 +9,12 @@
 #include <string>
 
 #include "converter/ann/model.hpp"
+#include "converter/keras/keras2_h5_writer.hpp"
 
 namespace grindstone::sharpen {
 
 /// The Keras version recorded in files we write: the Keras 2 layout we reproduce.
-inline constexpr const char* kWrittenKerasVersion = "2.8.0";
+inline constexpr const char* kWrittenKerasVersion = keras::kWrittenKerasVersion;
 
 /// Saves a chain model (InputLayer, Dense, Conv2D, Pool2D, Flatten, BatchNorm, Activation incl.
 /// Spiking_BRelu/Spiking_Sigmoid, SoftmaxDecode; Identity layers are skipped). Throws InputError
