@@ -59,24 +59,40 @@ class Fuser {
       op.stride_h = c->stride_h;
       op.stride_w = c->stride_w;
       add(i, std::move(op));
-    } else if (l.is<ann::Pool2D>() || l.is<ann::GlobalAveragePool2D>()) {
+    } else if (const auto* dw = std::get_if<ann::DepthwiseConv2D>(&l.params)) {
+      snn::s2::MacOp op;
+      op.name = l.name;
+      op.in_h = dim(in, 0);
+      op.in_w = dim(in, 1);
+      op.in_channels = dim(in, 2);
+      op.out_h = op.result_h = dim(l.output_shape, 0);
+      op.out_w = op.result_w = dim(l.output_shape, 1);
+      op.out_channels = static_cast<std::int64_t>(dw->channels) * dw->depth_multiplier;
+      op.kernel_h = dw->kernel_h;
+      op.kernel_w = dw->kernel_w;
+      op.stride_h = dw->stride_h;
+      op.stride_w = dw->stride_w;
+      op.groups = dw->channels;
+      add(i, std::move(op));
+    } else if (l.is<ann::Pool2D>() || l.is<ann::GlobalAveragePool2D>() || l.is<ann::GlobalMaxPool2D>()) {
       snn::s2::MacOp& op = fusable(l, first_producer);
       op.result_h = dim(l.output_shape, 0);
       op.result_w = l.output_shape.rank() >= 2 ? dim(l.output_shape, 1) : 1;
       fuse(i, op, first_producer);
-    } else if (l.is<ann::BatchNorm>() || l.is<ann::Activation>()) {
+    } else if (l.is<ann::BatchNorm>() || l.is<ann::Activation>() || l.is<ann::Rescale>()) {
       fuse(i, fusable(l, first_producer), first_producer);
-    } else if (l.keras_class == "Add") {
-      // The op that finishes last computes the sum on its write-out; the others' results are read.
+    } else if (l.is<ann::Merge>()) {
+      // The op that finishes last computes the element-wise merge (Add, …) on its write-out; the
+      // others' results are read.
       int last = -1;
       for (int in_index : l.inputs) last = std::max(last, producer_[static_cast<std::size_t>(in_index)]);
-      require_input(last >= 0, context(l), "inputs: an Add of the raw input has no MAC op to fuse into");
+      require_input(last >= 0, context(l), "inputs: a merge of the raw input has no MAC op to fuse into");
       auto& op = graph_.ops[static_cast<std::size_t>(last)];
       for (int in_index : l.inputs)
         if (producer_[static_cast<std::size_t>(in_index)] != last) op.extra_input_bytes += layer(in_index).output_shape.size();
       fuse(i, op, last);
     } else if (l.is<ann::Flatten>() || l.is<ann::Reshape>() || l.is<ann::ZeroPad2D>() || l.is<ann::Identity>() ||
-               l.is<ann::SoftmaxDecode>() || l.keras_class == "Concatenate") {
+               l.is<ann::SoftmaxDecode>() || l.is<ann::Concatenate>()) {
       int last = -1;
       for (int in_index : l.inputs) last = std::max(last, producer_[static_cast<std::size_t>(in_index)]);
       producer_[i] = last;

@@ -5,9 +5,9 @@
 
 namespace grindstone::passes {
 
-/// Every Conv2D and Dense becomes one MacOp. What its MAC array's write-out can apply is fused
-/// into it: BatchNormalization, activations, max/average pooling and global average pooling of
-/// its result (when nothing else reads the tensor in between), and element-wise Add — fused into
+/// Every Conv2D, DepthwiseConv2D and Dense becomes one MacOp. What its MAC array's write-out can apply is fused
+/// into it: BatchNormalization, activations, Rescaling, max/average pooling and global pooling of
+/// its result (when nothing else reads the tensor in between), and element-wise merges (Add, …) — fused into
 /// the op that finishes last among the Add's inputs, the other operands counted as extra input
 /// bytes. Flatten, Reshape, ZeroPadding2D, Concatenate, identities and Softmax_Decode are layout
 /// only. Any other layer is refused (InputError naming it and its class).
