@@ -46,34 +46,10 @@ class Fuser {
       op.out_channels = d->kernel.cols();
       add(i, std::move(op));
     } else if (const auto* c = std::get_if<ann::Conv2D>(&l.params)) {
-      snn::s2::MacOp op;
-      op.name = l.name;
-      op.in_h = dim(in, 0);
-      op.in_w = dim(in, 1);
-      op.in_channels = dim(in, 2);
-      op.out_h = op.result_h = dim(l.output_shape, 0);
-      op.out_w = op.result_w = dim(l.output_shape, 1);
-      op.out_channels = c->filters;
-      op.kernel_h = c->kernel_h;
-      op.kernel_w = c->kernel_w;
-      op.stride_h = c->stride_h;
-      op.stride_w = c->stride_w;
-      add(i, std::move(op));
+      add(i, image_op(l, in, c->filters, c->kernel_h, c->kernel_w, c->stride_h, c->stride_w, 1));
     } else if (const auto* dw = std::get_if<ann::DepthwiseConv2D>(&l.params)) {
-      snn::s2::MacOp op;
-      op.name = l.name;
-      op.in_h = dim(in, 0);
-      op.in_w = dim(in, 1);
-      op.in_channels = dim(in, 2);
-      op.out_h = op.result_h = dim(l.output_shape, 0);
-      op.out_w = op.result_w = dim(l.output_shape, 1);
-      op.out_channels = static_cast<std::int64_t>(dw->channels) * dw->depth_multiplier;
-      op.kernel_h = dw->kernel_h;
-      op.kernel_w = dw->kernel_w;
-      op.stride_h = dw->stride_h;
-      op.stride_w = dw->stride_w;
-      op.groups = dw->channels;
-      add(i, std::move(op));
+      add(i, image_op(l, in, static_cast<std::int64_t>(dw->channels) * dw->depth_multiplier, dw->kernel_h, dw->kernel_w,
+                      dw->stride_h, dw->stride_w, dw->channels));
     } else if (l.is<ann::Pool2D>() || l.is<ann::GlobalAveragePool2D>() || l.is<ann::GlobalMaxPool2D>()) {
       snn::s2::MacOp& op = fusable(l, first_producer);
       op.result_h = dim(l.output_shape, 0);
@@ -99,6 +75,25 @@ class Fuser {
     } else {
       throw InputError(context(l) + ": no SpiNNaker 2 MAC mapping for this layer kind");
     }
+  }
+
+  /// A convolution-like op over the image `in` (groups = in_channels for a depthwise one).
+  static snn::s2::MacOp image_op(const ann::Layer& l, const Shape& in, std::int64_t out_channels, int kernel_h,
+                                 int kernel_w, int stride_h, int stride_w, std::int64_t groups) {
+    snn::s2::MacOp op;
+    op.name = l.name;
+    op.in_h = dim(in, 0);
+    op.in_w = dim(in, 1);
+    op.in_channels = dim(in, 2);
+    op.out_h = op.result_h = dim(l.output_shape, 0);
+    op.out_w = op.result_w = dim(l.output_shape, 1);
+    op.out_channels = out_channels;
+    op.kernel_h = kernel_h;
+    op.kernel_w = kernel_w;
+    op.stride_h = stride_h;
+    op.stride_w = stride_w;
+    op.groups = groups;
+    return op;
   }
 
   void add(std::size_t i, snn::s2::MacOp op) {
