@@ -44,7 +44,8 @@ std::filesystem::path require_file(const std::filesystem::path& folder, const st
 void Dataset::truncate(std::int64_t n) {
   if (n <= 0 || n >= size()) return;
   labels.resize(static_cast<std::size_t>(n));
-  pixels.resize(static_cast<std::size_t>(n * rows * cols));
+  pixels.resize(static_cast<std::size_t>(n * pixels_per_image()));
+  if (!values.empty()) values.resize(static_cast<std::size_t>(n * pixels_per_image()));
 }
 
 void check_dataset_name(const std::string& name) {
@@ -98,6 +99,7 @@ Dataset load(const std::string& name, Split split, const std::optional<std::file
   d.split = split;
   d.rows = images.dims[1];
   d.cols = images.dims[2];
+  d.shape = Shape{d.rows, d.cols};
   d.num_classes = 10;
   d.labels = labels.data;
   d.pixels = images.data;

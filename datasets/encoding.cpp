@@ -1,5 +1,7 @@
 #include "datasets/encoding.hpp"
 
+#include <algorithm>
+
 #include "common/error.hpp"
 
 namespace grindstone::datasets {
@@ -22,12 +24,27 @@ void encode_images(const std::uint8_t* pixels, std::int64_t count, std::int64_t 
   }
 }
 
+void encode_samples(const Dataset& data, std::int64_t first, std::int64_t count, InputEncoding encoding, float* out) {
+  const std::int64_t per = data.pixels_per_image();
+  if (data.values.empty()) {
+    encode_images(data.image(first), count, per, encoding, out);
+    return;
+  }
+  const float* v = data.values.data() + first * per;
+  const std::int64_t n = count * per;
+  if (encoding == InputEncoding::Binary) {
+    for (std::int64_t i = 0; i < n; ++i) out[i] = v[i] >= 0.5f ? 1.0f : 0.0f;
+  } else {
+    std::copy(v, v + n, out);
+  }
+}
+
 FloatBatch encode_batch(const Dataset& data, std::int64_t first, std::int64_t count, InputEncoding encoding) {
   require_input(first >= 0 && count >= 0 && first + count <= data.size(), data.name,
                 "samples: range [" + std::to_string(first) + ", " + std::to_string(first + count) +
                     ") outside the " + std::to_string(data.size()) + " samples");
   FloatBatch batch(count, data.pixels_per_image());
-  encode_images(data.image(first), count, data.pixels_per_image(), encoding, batch.data());
+  encode_samples(data, first, count, encoding, batch.data());
   return batch;
 }
 

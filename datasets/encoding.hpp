@@ -35,7 +35,12 @@ inline float encode_pixel(std::uint8_t pixel, InputEncoding encoding) {
 void encode_images(const std::uint8_t* pixels, std::int64_t count, std::int64_t pixels_per_image,
                    InputEncoding encoding, float* out);
 
-/// Samples [first, first + count) of `data` as a (count × H·W) batch. InputError if out of range.
+/// Encodes samples [first, first + count) of `data` into `out` (count × pixels_per_image()
+/// floats): uint8 pixels as encode_images does; float inputs (data.values) as given (Real) or
+/// value >= 0.5 (Binary — the same cut as pixel >= 128 on their rounded bytes). No range check.
+void encode_samples(const Dataset& data, std::int64_t first, std::int64_t count, InputEncoding encoding, float* out);
+
+/// Samples [first, first + count) of `data` as a (count × H·W·C) batch. InputError if out of range.
 FloatBatch encode_batch(const Dataset& data, std::int64_t first, std::int64_t count, InputEncoding encoding);
 
 /// The whole dataset as one batch.

@@ -170,7 +170,7 @@ Evaluation evaluate(const ReferenceInference& inference, const datasets::Dataset
   const std::string ctx = "model '" + model.name + "'";
   require_input(inference.input_size() == data.pixels_per_image(), ctx,
                 "input: shape " + model.input_shape().to_string() + " does not take " + data.name + "'s " +
-                    std::to_string(data.rows) + "x" + std::to_string(data.cols) + " images");
+                    data.sample_shape().to_string() + " images");
   require_input(model.output_shape().rank() == 1 && model.output_shape()[0] >= data.num_classes, ctx,
                 "output: shape " + model.output_shape().to_string() + " is not one score per class of " +
                     data.name + " (" + std::to_string(data.num_classes) + ")");
@@ -180,7 +180,7 @@ Evaluation evaluate(const ReferenceInference& inference, const datasets::Dataset
   const auto start = std::chrono::steady_clock::now();
   for_each_chunk(ev.samples, threads, [&](std::int64_t first, std::int64_t count) {
     RowMatrix batch(count, data.pixels_per_image());
-    datasets::encode_images(data.image(first), count, data.pixels_per_image(), encoding, batch.data());
+    datasets::encode_samples(data, first, count, encoding, batch.data());
     const auto predicted = argmax_rows(inference.forward(batch).front());
     std::copy(predicted.begin(), predicted.end(), ev.predictions.begin() + first);
   });

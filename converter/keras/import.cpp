@@ -9,7 +9,7 @@
 #include "converter/keras/hdf5_reader.hpp"
 #include "converter/keras/layer_registry.hpp"
 #include "converter/keras/model_config.hpp"
-#include "converter/keras/zip_archive.hpp"
+#include "common/zip_archive.hpp"
 
 namespace grindstone::keras {
 
@@ -218,7 +218,7 @@ std::string optional_attribute(const H5File& file, hid_t object, const std::stri
 ann::Model load_keras_zip(const std::filesystem::path& path, const std::optional<std::filesystem::path>& architecture) {
   const std::string label = path.string();
   require_input(!architecture, label, "--architecture: a .keras file contains its own config.json");
-  const ZipArchive archive(path);
+  const ZipArchive archive(path, "a Keras 3 .keras file is a zip");
   const auto config = archive.read("config.json");
   require_input(config.has_value(), label, "config.json: missing from the .keras archive");
   const auto weights_bytes = archive.read("model.weights.h5");

@@ -104,8 +104,7 @@ std::vector<double> layer_lambdas(const ann::Model& model, const std::vector<Wei
   ann::RowMatrix inputs(n, training.pixels_per_image());
   for (std::int64_t s = 0; s < n; ++s) {
     const std::int64_t index = s * available / n;  // evenly spaced, deterministic
-    datasets::encode_images(training.image(index), 1, training.pixels_per_image(), datasets::InputEncoding::Real,
-                            inputs.row(s).data());
+    datasets::encode_samples(training, index, 1, datasets::InputEncoding::Real, inputs.row(s).data());
   }
   std::vector<int> which;
   // The softmax layer is normalised by its logits (the input of the softmax), like every other

@@ -339,7 +339,7 @@ RateRun RateEngine::run(const std::uint8_t* images, const std::uint8_t* labels, 
 
 RateRun RateEngine::run(const datasets::Dataset& data, const RateOptions& options) const {
   require_input(data.pixels_per_image() == pixels_per_image(), data.name,
-                "images: " + std::to_string(data.rows) + "x" + std::to_string(data.cols) + " pixels but the network takes " +
+                "images: shape " + data.sample_shape().to_string() + " but the network takes " +
                     impl_->network.input_shape.to_string());
   return run(data.pixels.data(), data.labels.data(), data.size(), options);
 }

@@ -378,7 +378,7 @@ SinglePassRun SinglePassEngine::run(const std::uint8_t* images, const std::uint8
 
 SinglePassRun SinglePassEngine::run(const datasets::Dataset& data, bool keep_predictions) const {
   require_input(data.pixels_per_image() == pixels_per_image(), data.name,
-                "images: " + std::to_string(data.rows) + "x" + std::to_string(data.cols) + " pixels but the network takes " +
+                "images: shape " + data.sample_shape().to_string() + " but the network takes " +
                     impl_->network.input_shape.to_string());
   return run(data.pixels.data(), data.labels.data(), data.size(), keep_predictions);
 }

@@ -1,17 +1,17 @@
-#include "converter/keras/zip_archive.hpp"
+#include "common/zip_archive.hpp"
 
 #include <zip.h>
 
 #include "common/error.hpp"
 
-namespace grindstone::keras {
+namespace grindstone {
 
 namespace {
 /// Largest member we extract into memory (model weights of a few hundred MB are plausible).
 constexpr zip_uint64_t kMaxMemberBytes = zip_uint64_t{1} << 31;
 }  // namespace
 
-ZipArchive::ZipArchive(const std::filesystem::path& path) : label_(path.string()) {
+ZipArchive::ZipArchive(const std::filesystem::path& path, const std::string& why_zip) : label_(path.string()) {
   int error = 0;
   archive_ = zip_open(label_.c_str(), ZIP_RDONLY, &error);
   if (!archive_) {
@@ -19,7 +19,7 @@ ZipArchive::ZipArchive(const std::filesystem::path& path) : label_(path.string()
     zip_error_init_with_code(&ze, error);
     const std::string reason = zip_error_strerror(&ze);
     zip_error_fini(&ze);
-    throw InputError(label_ + ": not a zip archive (a Keras 3 .keras file is a zip): " + reason);
+    throw InputError(label_ + ": not a zip archive (" + why_zip + "): " + reason);
   }
 }
 
@@ -29,6 +29,14 @@ ZipArchive::~ZipArchive() {
 
 bool ZipArchive::contains(const std::string& member) const {
   return zip_name_locate(archive_, member.c_str(), 0) >= 0;
+}
+
+std::vector<std::string> ZipArchive::members() const {
+  std::vector<std::string> names;
+  const zip_int64_t n = zip_get_num_entries(archive_, 0);
+  for (zip_int64_t i = 0; i < n; ++i)
+    if (const char* name = zip_get_name(archive_, static_cast<zip_uint64_t>(i), 0)) names.emplace_back(name);
+  return names;
 }
 
 std::optional<std::string> ZipArchive::read(const std::string& member) const {
@@ -51,4 +59,4 @@ std::optional<std::string> ZipArchive::read(const std::string& member) const {
   return bytes;
 }
 
-}  // namespace grindstone::keras
+}  // namespace grindstone
