@@ -3,7 +3,11 @@
 // Commands are thin: they parse, call the libraries, and print (JSON with --json, text otherwise).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <filesystem>
+#include <optional>
 #include <string>
+
+#include "datasets/user_data.hpp"
 
 namespace grindstone::cli {
 
@@ -16,6 +20,20 @@ struct CommonOptions {
 
 /// Adds --json, --threads and --verbose to `cmd`, bound to `common`.
 void add_common_options(CLI::App& cmd, CommonOptions& common);
+
+/// --inputs FILE and --labels FILE: users' own data instead of --dataset.
+struct UserDataOptions {
+  std::optional<std::filesystem::path> inputs;
+  std::optional<std::filesystem::path> labels;
+};
+
+/// Adds --inputs and --labels to `cmd`, bound to `user`; `what` says what the inputs are for.
+void add_user_data_options(CLI::App& cmd, UserDataOptions& user, const std::string& what);
+
+/// The command's data source: --dataset/--data-dir, or --inputs/--labels when given
+/// (InputError when --labels comes without --inputs).
+datasets::DataSource data_source(const std::string& dataset, const std::string& data_dir, std::int64_t limit,
+                                 const UserDataOptions& user);
 
 /// Prints `report` as one JSON object on stdout when --json, else `human` (if non-empty).
 void emit(const CommonOptions& common, const nlohmann::json& report, const std::string& human);

@@ -39,6 +39,7 @@ struct CompareOptions {
   std::int64_t limit = 0;
   std::vector<int> timesteps{8, 16, 32, 64, 128, 256};
   std::string plot;
+  UserDataOptions user;
 };
 
 std::string fmt(const char* f, double v) {
@@ -95,19 +96,19 @@ void write_plot(const std::filesystem::path& path, const nlohmann::json& report)
 
 void run_compare(const CompareOptions& opt) {
   ThreadLimit threads(opt.common.threads);
-  datasets::check_dataset_name(opt.dataset);
+  const datasets::DataSource source = data_source(opt.dataset, opt.data_dir, opt.limit, opt.user);
+  if (!source.user()) datasets::check_dataset_name(opt.dataset);
   require_input(!opt.timesteps.empty(), "--timesteps", "no values");
   std::vector<int> ts = opt.timesteps;
   for (int t : ts) require_input(t >= 1 && t <= 100000, "--timesteps", std::to_string(t) + " is outside 1..100000");
   std::sort(ts.begin(), ts.end());
   ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
-  std::optional<std::filesystem::path> data_dir;
-  if (!opt.data_dir.empty()) data_dir = opt.data_dir;
 
-  // Rate side.
+  // Rate side. Users' own inputs are also the normalisation data (the only images we have).
   const ann::Model model = keras::load_model(opt.model);
-  const auto training = datasets::load(opt.dataset, datasets::Split::Train, data_dir);
-  const auto test = datasets::load(opt.dataset, datasets::Split::Test, data_dir, opt.limit);
+  const auto test = datasets::load_source(source, datasets::Split::Test, /*require_labels=*/true);
+  datasets::check_fits(test, model.input_shape(), opt.model);
+  const auto training = source.user() ? test : datasets::load(opt.dataset, datasets::Split::Train, source.data_dir);
   const auto ann_eval = ann::evaluate(model, test, datasets::InputEncoding::Real, opt.common.threads);
   passes::RateConversionOptions rate_conversion;
   rate_conversion.threads = opt.common.threads;
@@ -119,7 +120,8 @@ void run_compare(const CompareOptions& opt) {
   const auto rate = rate_engine.run(test, rate_options);
 
   nlohmann::json report;
-  report["dataset"] = opt.dataset;
+  report["dataset"] = test.name;
+  if (source.user()) report["inputs"] = source.inputs->string();
   report["samples"] = test.size();
   report["model"] = opt.model;
   report["ann_accuracy"] = ann_eval.accuracy;
@@ -145,8 +147,9 @@ void run_compare(const CompareOptions& opt) {
     convert.input = passes::parse_input_encoding(opt.sharpened_input);
     const auto sharp = passes::convert_single_pass(keras::load_model(opt.sharpened), convert);
     snn::SinglePassEngine engine(sharp.network, opt.sharpened);
+    datasets::check_fits(test, sharp.network.input_shape, opt.sharpened);
     const auto run = engine.run(test, false);
-    report["single_pass"] = single_pass_json(run, opt.dataset, engine.accumulator());
+    report["single_pass"] = single_pass_json(run, test.name, engine.accumulator());
     report["single_pass"]["model"] = opt.sharpened;
     report["single_pass"]["input"] = opt.sharpened_input;
     // Ticks one sample occupies: the output layer fires at its last tick.
@@ -155,7 +158,7 @@ void run_compare(const CompareOptions& opt) {
   }
 
   std::ostringstream human;
-  human << "compare on " << opt.dataset << " (" << test.size() << " test images)\n"
+  human << "compare on " << test.name << " (" << test.size() << " test images)\n"
         << "  ANN (float) " << opt.model << ": accuracy " << fmt("%.4f", ann_eval.accuracy) << "\n"
  << "  engine        timesteps  accuracy  acc(accum. input)  spikes/sample  synaptic events/sample\n";
   for (const auto& r : report["rate"])
@@ -193,6 +196,7 @@ void register_compare(CLI::App& app) {
   cmd->add_option("--timesteps", opt->timesteps, "Comma-separated timesteps at which to report the rate engine")
       ->delimiter(',');
   cmd->add_option("--plot", opt->plot, "Write a PNG plot of accuracy vs timesteps here");
+  add_user_data_options(*cmd, opt->user, "the test samples, also the rate normalisation data");
   cmd->callback([opt] { run_compare(*opt); });
 }
 

@@ -12,6 +12,7 @@
 #include "converter/keras/import.hpp"
 #include "datasets/dataset.hpp"
 #include "datasets/encoding.hpp"
+#include "datasets/user_data.hpp"
 
 namespace grindstone::cli {
 
@@ -25,32 +26,34 @@ struct EvalOptions {
   std::string data_dir;
   std::int64_t limit = 0;
   std::string input = "real";
+  UserDataOptions user;
 };
 
 void run_eval(const EvalOptions& opt) {
   require_input(opt.limit >= 0, "--limit", std::to_string(opt.limit) + " must not be negative");
-  datasets::check_dataset_name(opt.dataset);
+  const datasets::DataSource source = data_source(opt.dataset, opt.data_dir, opt.limit, opt.user);
+  if (!source.user()) datasets::check_dataset_name(opt.dataset);
   const auto encoding = datasets::parse_encoding(opt.input);
   std::optional<std::filesystem::path> architecture;
   if (!opt.architecture.empty()) architecture = opt.architecture;
   const ann::Model model = keras::load_model(opt.model, architecture);
   const ann::ReferenceInference inference(model);
 
-  std::optional<std::filesystem::path> data_dir;
-  if (!opt.data_dir.empty()) data_dir = opt.data_dir;
-  const auto data = datasets::load(opt.dataset, datasets::Split::Test, data_dir, opt.limit);
+  const auto data = datasets::load_source(source, datasets::Split::Test, /*require_labels=*/true);
+  datasets::check_fits(data, model.input_shape(), opt.model);
   const auto ev = ann::evaluate(inference, data, encoding, opt.common.threads);
 
   nlohmann::json report = {{"model", opt.model},
-                           {"dataset", opt.dataset},
+                           {"dataset", data.name},
                            {"input", datasets::to_string(encoding)},
                            {"samples", ev.samples},
                            {"correct", ev.correct},
                            {"accuracy", ev.accuracy},
                            {"seconds", ev.seconds},
                            {"samples_per_second", ev.samples_per_second}};
+  if (source.user()) report["inputs"] = source.inputs->string();
   std::ostringstream human;
-  human << opt.model << " on " << opt.dataset << " test (" << ev.samples << " samples, inputs "
+  human << opt.model << " on " << data.name << " test (" << ev.samples << " samples, inputs "
         << datasets::to_string(encoding) << "): accuracy " << std::fixed << std::setprecision(4) << ev.accuracy << " ("
         << ev.correct << " correct), " << std::setprecision(3) << ev.seconds << " s, " << std::setprecision(0)
         << ev.samples_per_second << " samples/s";
@@ -69,6 +72,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--data-dir", opt->data_dir, "Folder holding the dataset's IDX files");
   cmd->add_option("--limit", opt->limit, "Use only the first N test samples (0 = all)");
   cmd->add_option("--input", opt->input, "real (pixel/255, default) | binary (pixel/255 >= 0.5)");
+  add_user_data_options(*cmd, opt->user, "the test samples");
   cmd->callback([opt] { run_eval(*opt); });
 }
 

@@ -4,8 +4,40 @@
 #include "apps/run_command.hpp"
 #include "common/error.hpp"
 #include "common/parallel.hpp"
+#include "datasets/npy.hpp"
+#include "datasets/user_data.hpp"
 
 namespace grindstone::cli {
+
+datasets::Dataset load_run_data(const RunOptions& options) {
+  datasets::DataSource source;
+  source.dataset = options.dataset;
+  source.data_dir = options.data_dir;
+  source.inputs = options.inputs;
+  source.labels = options.labels;
+  source.limit = options.limit;
+  return datasets::load_source(source, datasets::Split::Test, /*require_labels=*/false);
+}
+
+RunResult run_network(const RunOptions& options, const datasets::Dataset& data) {
+  require_input(!options.outputs || options.outputs->extension() == ".npy", "--outputs",
+                "'" + (options.outputs ? options.outputs->string() : std::string()) + "' must name a .npy file");
+  require_input(!options.keep_outputs || options.engine == "single-pass" || options.engine == "rate", "--outputs",
+                "the " + options.engine + " engine keeps no per-sample read-out (use single-pass or rate)");
+  RunResult r;
+  if (options.engine == "single-pass") r = run_single_pass(options, data);
+  else if (options.engine == "rate") r = run_rate(options, data);
+  else if (options.engine == "spinnaker1") r = run_spinnaker1(options, data);
+  else if (options.engine == "spinnaker2") r = run_spinnaker2(options, data);
+  else throw InputError("--engine: '" + options.engine + "' is not one of single-pass, rate, spinnaker1, spinnaker2");
+  if (options.inputs) r.report["inputs"] = options.inputs->string();
+  if (!data.labelled) {  // no labels: accuracies would count matches against nothing
+    for (auto& [key, value] : r.report.items())
+      if (key.starts_with("accuracy")) value = nullptr;
+    r.report["labelled"] = false;
+  }
+  return r;
+}
 
 void register_run(CLI::App& app) {
   auto opt = std::make_shared<RunOptions>();
@@ -18,6 +50,12 @@ void register_run(CLI::App& app) {
   cmd->add_option("--dataset", opt->dataset, "mnist | fashion-mnist")->check(CLI::IsMember({"mnist", "fashion-mnist"}));
   cmd->add_option("--data-dir", opt->data_dir, "Folder holding the dataset's IDX files");
   cmd->add_option("--limit", opt->limit, "Use only the first N test samples (0 = all)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--inputs", opt->inputs, "Your own inputs instead of --dataset: .npy, .npz (arrays x, y) or IDX")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--labels", opt->labels, "Labels of --inputs (.npy, .npz 'y' or IDX); optional for run")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--outputs", opt->outputs,
+                  "Write each sample's read-out to this .npy (single-pass: decode scores; rate: output spike counts)");
   cmd->add_option("--seed", opt->seed, "Seed for Poisson inputs and random packet drops");
   auto* rate = "Rate engine";
   cmd->add_option("--timesteps", opt->timesteps, "Rate: timesteps per sample")->check(CLI::Range(1, 100000))->group(rate);
@@ -51,13 +89,19 @@ void register_run(CLI::App& app) {
       ->check(CLI::IsMember({"hybrid", "ann"}))->group(s2);
   cmd->callback([opt] {
     ThreadLimit threads(opt->common.threads);
-    std::string human;
-    nlohmann::json report;
-    if (opt->engine == "single-pass") report = run_single_pass(*opt, human);
-    else if (opt->engine == "rate") report = run_rate(*opt, human);
-    else if (opt->engine == "spinnaker1") report = run_spinnaker1(*opt, human);
-    else report = run_spinnaker2(*opt, human);
-    emit(opt->common, report, human);
+    require_input(!opt->labels || opt->inputs, "--labels", "needs --inputs");
+    opt->keep_outputs = opt->outputs.has_value();
+    const datasets::Dataset data = load_run_data(*opt);
+    RunResult r = run_network(*opt, data);
+    if (opt->outputs) {
+      const std::vector<std::int64_t> shape = {static_cast<std::int64_t>(r.predictions.size()), r.output_width};
+      datasets::write_bytes_atomically(*opt->outputs, datasets::encode_npy(std::span<const std::int32_t>(r.outputs), shape));
+      r.report["outputs"] = opt->outputs->string();
+      if (!r.human.empty() && r.human.back() != '\n') r.human += '\n';
+      r.human += "  outputs             " + opt->outputs->string() + " (" + std::to_string(shape[0]) + " x " +
+                 std::to_string(shape[1]) + " int32)";
+    }
+    emit(opt->common, r.report, r.human);
   });
 }
 

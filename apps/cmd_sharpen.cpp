@@ -64,6 +64,8 @@ struct SharpenOptions {
   int start = 5;
   int duration = 4;
   int intermission = 2;
+  UserDataOptions user;  ///< training samples
+  UserDataOptions test;  ///< test samples (--test-inputs/--test-labels)
 };
 
 /// The recipe's values for every training flag the user did not give.
@@ -135,11 +137,16 @@ struct Samples {
 };
 
 Samples load_samples(const SharpenOptions& opt, datasets::InputEncoding encoding) {
-  std::optional<std::filesystem::path> data_dir;
-  if (!opt.data_dir.empty()) data_dir = opt.data_dir;
+  const datasets::DataSource train = data_source(opt.dataset, opt.data_dir, opt.limit, opt.user);
+  const datasets::DataSource test = data_source(opt.dataset, opt.data_dir, opt.test_limit, opt.test);
+  require_input(train.user() == test.user(), train.user() ? "--inputs" : "--test-inputs",
+                "give both --inputs (training) and --test-inputs (the samples the accuracies are measured on), or neither");
   Samples s;
-  s.train_data = datasets::load(opt.dataset, datasets::Split::Train, data_dir, opt.limit);
-  s.test_data = datasets::load(opt.dataset, datasets::Split::Test, data_dir, opt.test_limit);
+  s.train_data = datasets::load_source(train, datasets::Split::Train, /*require_labels=*/true);
+  s.test_data = datasets::load_source(test, datasets::Split::Test, /*require_labels=*/true);
+  require_input(s.test_data.sample_shape() == s.train_data.sample_shape(), "--test-inputs",
+                "samples of shape " + s.test_data.sample_shape().to_string() + " but the training samples are " +
+                    s.train_data.sample_shape().to_string());
   std::vector<int> all_y;
   const sharpen::Batch all_x = encode(s.train_data, encoding, all_y);
   s.test_x = encode(s.test_data, encoding, s.test_y);
@@ -174,7 +181,7 @@ void run_sharpen(const SharpenOptions& opt) {
   require_input(!opt.out.empty(), "--out", "missing output file");
   require_input(opt.limit >= 0 && opt.test_limit >= 0, "--limit", "must not be negative");
   require_input(opt.validation_split >= 0.0 && opt.validation_split < 1.0, "--validation-split", "must be in [0, 1)");
-  datasets::check_dataset_name(opt.dataset);
+  if (!opt.user.inputs) datasets::check_dataset_name(opt.dataset);
   const auto encoding = datasets::parse_encoding(opt.input);
   ThreadLimit threads(opt.common.threads);
   const Samples data = load_samples(opt, encoding);
@@ -184,7 +191,7 @@ void run_sharpen(const SharpenOptions& opt) {
   build.key_width = opt.key_width;
   build.overlapping_key = !opt.disjoint;
   build.seed = opt.seed;
-  build.image_shape = Shape{data.train_data.rows, data.train_data.cols, 1};
+  build.image_shape = Shape{data.train_data.rows, data.train_data.cols, data.train_data.channels};
   std::optional<ann::Model> source;
   std::optional<sharpen::Network> net;
   if (!opt.arch.empty()) {
@@ -202,9 +209,7 @@ void run_sharpen(const SharpenOptions& opt) {
   context.spiking_layers = static_cast<int>(net->spiking_layers().size());
   const Resolved r = resolve(opt, context);
   if (!opt.arch.empty() && r.arch != opt.arch) net.emplace(sharpen::build_from_spec(r.arch, build));
-  require_input(net->input_shape().size() == data.train_data.pixels_per_image(), opt.from.empty() ? "--arch" : opt.from,
-                "the model takes " + std::to_string(net->input_shape().size()) + " inputs but " + opt.dataset +
-                    " images have " + std::to_string(data.train_data.pixels_per_image()) + " pixels");
+  datasets::check_fits(data.train_data, net->input_shape(), opt.from.empty() ? "--arch" : opt.from);
   // The pretrained model's own test accuracy: what fine-tuning is measured against.
   const double source_accuracy =
       source ? ann::evaluate(*source, data.test_data, encoding, opt.common.threads).accuracy : -1.0;
@@ -255,7 +260,7 @@ void run_sharpen(const SharpenOptions& opt) {
   // Check what was written: the saved (BN-folded) model's own accuracy with the float reference.
   const auto saved = ann::evaluate(model, data.test_data, encoding, opt.common.threads);
 
-  nlohmann::json report = {{"dataset", opt.dataset},
+  nlohmann::json report = {{"dataset", data.train_data.name},
                            {"input", datasets::to_string(encoding)},
                            {"source", opt.arch.empty() ? opt.from : opt.arch},
                            {"recipe", r.recipe.name},
@@ -282,6 +287,10 @@ void run_sharpen(const SharpenOptions& opt) {
                            {"seconds", result.seconds},
                            {"out", opt.out},
                            {"history", history_json(result)}};
+  if (opt.user.inputs) {
+    report["inputs"] = opt.user.inputs->string();
+    report["test_inputs"] = opt.test.inputs->string();
+  }
   std::ostringstream human;
   human << std::fixed << std::setprecision(4) << "sharpened " << (result.fully_sharpened ? "fully" : "NOT fully")
         << " in " << result.epochs << " epochs (" << std::setprecision(1) << result.seconds << " s), kept epoch "
@@ -350,6 +359,10 @@ void register_sharpen(CLI::App& app) {
   cmd->add_option("--start", opt->start, "Epoch the first layer starts (5)")->group(scheduled);
   cmd->add_option("--duration", opt->duration, "Epochs per layer (4)")->group(scheduled);
   cmd->add_option("--intermission", opt->intermission, "Epochs between layers (2)")->group(scheduled);
+  add_user_data_options(*cmd, opt->user, "the training samples");
+  cmd->add_option("--test-inputs", opt->test.inputs, "Your own test samples (with --inputs): .npy, .npz or IDX")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--test-labels", opt->test.labels, "Labels of --test-inputs")->check(CLI::ExistingFile);
   cmd->callback([opt] { run_sharpen(*opt); });
 }
 

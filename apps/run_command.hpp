@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/cli_common.hpp"
+#include "datasets/dataset.hpp"
 
 namespace grindstone::cli {
 
@@ -19,6 +20,10 @@ struct RunOptions {
   std::string dataset = "mnist";
   std::optional<std::filesystem::path> data_dir;
   std::int64_t limit = 0;         ///< 0 = whole test set
+  std::optional<std::filesystem::path> inputs;   ///< users' inputs (.npy/.npz/IDX) instead of the dataset
+  std::optional<std::filesystem::path> labels;   ///< users' labels (optional for run)
+  std::optional<std::filesystem::path> outputs;  ///< --outputs FILE.npy: per-sample read-outs
+  bool keep_outputs = false;      ///< fill RunResult::outputs (set by --outputs and the Python module)
   std::uint64_t seed = 1;         ///< Poisson inputs, drop probability
 
   // rate
@@ -45,11 +50,28 @@ struct RunOptions {
   std::string s2_mode = "hybrid";  ///< hybrid | ann
 };
 
-/// Each returns the JSON report (keys per ARCHITECTURE.md §3) and fills `human` with a
-/// readable summary. Throw InputError on bad input.
-nlohmann::json run_single_pass(const RunOptions& options, std::string& human);
-nlohmann::json run_rate(const RunOptions& options, std::string& human);
-nlohmann::json run_spinnaker1(const RunOptions& options, std::string& human);
-nlohmann::json run_spinnaker2(const RunOptions& options, std::string& human);
+/// What one run produces.
+struct RunResult {
+  nlohmann::json report;          ///< the `run --json` object (keys per ARCHITECTURE.md §3)
+  std::string human;              ///< the readable summary
+  std::vector<int> predictions;   ///< per sample (every engine)
+  /// samples × output_width read-outs when RunOptions::keep_outputs: decode scores
+  /// (single-pass), output spike counts at T (rate); engines without one leave it empty.
+  std::vector<std::int32_t> outputs;
+  std::int64_t output_width = 0;
+};
+
+/// The samples a run uses: the dataset's test split or --inputs/--labels (labels optional).
+datasets::Dataset load_run_data(const RunOptions& options);
+
+/// Runs options.engine on `data` (InputError on bad input or when the samples do not fit the
+/// network); unlabelled data reports accuracies as null.
+RunResult run_network(const RunOptions& options, const datasets::Dataset& data);
+
+/// One entry point per engine (apps/run_<engine>.cpp); run_network dispatches.
+RunResult run_single_pass(const RunOptions& options, const datasets::Dataset& data);
+RunResult run_rate(const RunOptions& options, const datasets::Dataset& data);
+RunResult run_spinnaker1(const RunOptions& options, const datasets::Dataset& data);
+RunResult run_spinnaker2(const RunOptions& options, const datasets::Dataset& data);
 
 }  // namespace grindstone::cli

@@ -1,15 +1,15 @@
 // `grindstone run NET.snn.h5 --engine rate` (an integrate-and-fire network from the rate conversion).
 #include "apps/functional_report.hpp"
 #include "apps/run_command.hpp"
-#include "datasets/dataset.hpp"
+#include "datasets/user_data.hpp"
 #include "snn_runtime/functional/rate.hpp"
 #include "snn_runtime/network/snn_file.hpp"
 
 namespace grindstone::cli {
 
-nlohmann::json run_rate(const RunOptions& options, std::string& human) {
+RunResult run_rate(const RunOptions& options, const datasets::Dataset& data) {
   snn::RateEngine engine(snn::load_network(options.network), options.network.filename().string());
-  const auto data = datasets::load(options.dataset, datasets::Split::Test, options.data_dir, options.limit);
+  datasets::check_fits(data, engine.network().input_shape, options.network.filename().string());
   snn::RateOptions rate;
   rate.timesteps = options.timesteps;
   rate.poisson = options.rate_input == "poisson";
@@ -18,9 +18,12 @@ nlohmann::json run_rate(const RunOptions& options, std::string& human) {
   rate.input_rate_hz = options.input_rate_hz;
   rate.timestep_ms = options.timestep_ms;
   rate.seed = options.seed;
-  const auto run = engine.run(data, rate);
-  human = rate_human(run, options.dataset);
-  auto report = rate_json(run, options.dataset, options.rate_input);
+  rate.keep_output_counts = options.keep_outputs;
+  auto run = engine.run(data, rate);
+  RunResult result;
+  result.human = rate_human(run, data.name);
+  nlohmann::json& report = result.report;
+  report = rate_json(run, data.name, options.rate_input);
   if (rate.poisson) {
     report["input_rate_hz"] = rate.input_rate_hz;
     report["seed"] = rate.seed;
@@ -28,7 +31,10 @@ nlohmann::json run_rate(const RunOptions& options, std::string& human) {
   report["readout"] = options.rate_readout;
   report["accuracy_spike_count"] = run.spike_count_accuracy_by_timestep.back();
   report["accuracy_accumulated_input"] = run.accumulated_input_accuracy_by_timestep.back();
-  return report;
+  result.predictions = std::move(run.predictions);
+  result.outputs = std::move(run.output_counts);
+  result.output_width = run.output_size;
+  return result;
 }
 
 }  // namespace grindstone::cli

@@ -4,7 +4,7 @@
 
 #include "apps/run_command.hpp"
 #include "common/error.hpp"
-#include "datasets/dataset.hpp"
+#include "datasets/user_data.hpp"
 #include "snn_runtime/network/snn_file.hpp"
 #include "snn_runtime/spinnaker1/plots.hpp"
 #include "snn_runtime/spinnaker1/report.hpp"
@@ -33,10 +33,11 @@ std::vector<int> parse_ints(const std::string& text, std::size_t n, const std::s
 
 }  // namespace
 
-nlohmann::json run_spinnaker1(const RunOptions& options, std::string& human) {
+RunResult run_spinnaker1(const RunOptions& options, const datasets::Dataset& data) {
   namespace s1 = snn::spinnaker1;
   const snn::Network network = snn::load_network(options.network);
   const std::string context = options.network.filename().string();
+  datasets::check_fits(data, network.input_shape, context);
 
   s1::SimulationOptions so;
   so.mapping.tiles = options.tiles;
@@ -69,11 +70,13 @@ nlohmann::json run_spinnaker1(const RunOptions& options, std::string& human) {
   }
   if (options.plots_dir) so.executor.raster_sample = 0;
 
-  const auto data = datasets::load(options.dataset, datasets::Split::Test, options.data_dir, options.limit);
   const s1::Simulation sim = s1::simulate(network, data, so, context);
   if (options.plots_dir) s1::write_plots(*options.plots_dir, network, sim.mapping, sim.result);
-  human = s1::report_human(sim, options.dataset);
-  return s1::report_json(network, sim, options.dataset);
+  RunResult result;
+  result.human = s1::report_human(sim, data.name);
+  result.report = s1::report_json(network, sim, data.name);
+  result.predictions = sim.result.predictions;
+  return result;
 }
 
 }  // namespace grindstone::cli

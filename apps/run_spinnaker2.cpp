@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "apps/run_command.hpp"
-#include "datasets/dataset.hpp"
+#include "datasets/user_data.hpp"
 #include "snn_runtime/network/snn_file.hpp"
 #include "snn_runtime/spinnaker2/executor.hpp"
 #include "snn_runtime/spinnaker2/report.hpp"
@@ -12,7 +12,7 @@
 namespace grindstone::cli {
 
 // apps/run_spinnaker2_ann.cpp: a Keras model as an int8 ANN on the MAC arrays.
-nlohmann::json run_spinnaker2_ann(const RunOptions& options, std::string& human);
+RunResult run_spinnaker2_ann(const RunOptions& options, const datasets::Dataset& data);
 
 hw::s2::MachineParams spinnaker2_machine(const RunOptions& options) {
   hw::s2::MachineParams machine;
@@ -21,22 +21,25 @@ hw::s2::MachineParams spinnaker2_machine(const RunOptions& options) {
   return machine;
 }
 
-nlohmann::json run_spinnaker2(const RunOptions& options, std::string& human) {
+RunResult run_spinnaker2(const RunOptions& options, const datasets::Dataset& data) {
   const std::string file = options.network.filename().string();
   const bool snn_file = file.size() >= 7 && file.compare(file.size() - 7, 7, ".snn.h5") == 0;
-  if (!snn_file && options.s2_mode == "ann") return run_spinnaker2_ann(options, human);
+  if (!snn_file && options.s2_mode == "ann") return run_spinnaker2_ann(options, data);
   const auto start = std::chrono::steady_clock::now();
   const snn::Network network = snn::load_network(options.network);
+  datasets::check_fits(data, network.input_shape, file);
   snn::s2::ExecutorOptions exec;
   exec.machine = spinnaker2_machine(options);
   exec.ann_mode = options.s2_mode == "ann";
   const snn::s2::Executor executor(network, exec);
-  const auto data = datasets::load(options.dataset, datasets::Split::Test, options.data_dir, options.limit);
   const snn::s2::RunReport r = executor.run(data);
-  const snn::s2::ReportContext context{options.dataset, options.s2_mode, options.chips, options.clock_mhz,
+  const snn::s2::ReportContext context{data.name, options.s2_mode, options.chips, options.clock_mhz,
                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
-  human = snn::s2::report_human(r, context);
-  return snn::s2::report_json(r, context);
+  RunResult result;
+  result.human = snn::s2::report_human(r, context);
+  result.report = snn::s2::report_json(r, context);
+  result.predictions = r.predictions;
+  return result;
 }
 
 }  // namespace grindstone::cli

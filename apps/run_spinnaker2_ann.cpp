@@ -8,7 +8,7 @@
 #include "common/error.hpp"
 #include "converter/keras/import.hpp"
 #include "converter/passes/ann_to_mac.hpp"
-#include "datasets/dataset.hpp"
+#include "datasets/user_data.hpp"
 #include "snn_runtime/spinnaker2/ann_program.hpp"
 #include "snn_runtime/spinnaker2/report.hpp"
 
@@ -16,20 +16,28 @@ namespace grindstone::cli {
 
 hw::s2::MachineParams spinnaker2_machine(const RunOptions& options);  // run_spinnaker2.cpp
 
-nlohmann::json run_spinnaker2_ann(const RunOptions& options, std::string& human) {
+RunResult run_spinnaker2_ann(const RunOptions& options, const datasets::Dataset& data) {
   const auto start = std::chrono::steady_clock::now();
   const ann::Model model = keras::load_model(options.network);
+  datasets::check_fits(data, model.input_shape(), options.network.filename().string());
   const passes::AnnToMacOptions lowering;
-  const auto calibration = datasets::load(options.dataset, datasets::Split::Train, options.data_dir, lowering.calibration_images);
+  // Users' own inputs: calibrated on their first samples (the only images there are).
+  datasets::Dataset calibration;
+  if (options.inputs) {
+    calibration = data;
+    calibration.truncate(lowering.calibration_images);
+  } else {
+    calibration = datasets::load(options.dataset, datasets::Split::Train, options.data_dir, lowering.calibration_images);
+  }
   const snn::s2::AnnProgram program = passes::ann_to_mac(model, calibration);
-  const auto data = datasets::load(options.dataset, datasets::Split::Test, options.data_dir, options.limit);
-  require_input(data.pixels_per_image() == model.input_shape().size(), options.network.string(),
-                "the model's input does not take the dataset's images");
   const snn::s2::AnnRunReport r = snn::s2::run_ann(program, data, spinnaker2_machine(options));
-  const snn::s2::ReportContext context{options.dataset, options.s2_mode, options.chips, options.clock_mhz,
+  const snn::s2::ReportContext context{data.name, options.s2_mode, options.chips, options.clock_mhz,
                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
-  human = snn::s2::ann_report_human(r, program, context);
-  return snn::s2::ann_report_json(r, program, context);
+  RunResult result;
+  result.human = snn::s2::ann_report_human(r, program, context);
+  result.report = snn::s2::ann_report_json(r, program, context);
+  result.predictions = r.predictions;
+  return result;
 }
 
 }  // namespace grindstone::cli

@@ -559,7 +559,7 @@ void DenseTilePath::compute(const Step& step, std::size_t s, int count, Workspac
 }
 
 void DenseTilePath::run_block(const std::uint8_t* images, std::int64_t pixels, int count, Workspace& ws,
-                              Result* results) const {
+                              Result* results, std::int32_t* scores) const {
   if (count < 0 || count > kBlock) throw InternalError("DenseTilePath: block of " + std::to_string(count) + " samples");
   for (int b = 0; b < count; ++b) results[b] = {-1, constant_spikes_, constant_events_};
   for (std::size_t s = 0; s < steps_.size(); ++s) {
@@ -589,9 +589,12 @@ void DenseTilePath::run_block(const std::uint8_t* images, std::int64_t pixels, i
     }
   }
   const Step& out = steps_[output_step_];
-  for (int b = 0; b < count; ++b)
-    results[b].predicted = decoder_->decode_words(
-        {ws.bits[output_step_].data() + b * out.words, static_cast<std::size_t>(out.words)});
+  for (int b = 0; b < count; ++b) {
+    const std::span<const std::uint64_t> words{ws.bits[output_step_].data() + b * out.words,
+                                               static_cast<std::size_t>(out.words)};
+    results[b].predicted = decoder_->decode_words(words);
+    if (scores) decoder_->scores_words(words, scores + b * decoder_->classes());
+  }
 }
 
 std::string DenseTilePath::accumulators() const {

@@ -61,8 +61,10 @@ class DenseTilePath {
   DenseTilePath& operator=(const DenseTilePath&) = delete;
 
   Workspace make_workspace() const;
-  /// Runs `count` ≤ kBlock images (contiguous, `pixels` bytes each) into results[0..count).
-  void run_block(const std::uint8_t* images, std::int64_t pixels, int count, Workspace& ws, Result* results) const;
+  /// Runs `count` ≤ kBlock images (contiguous, `pixels` bytes each) into results[0..count);
+  /// `scores` (optional) receives count × classes decode scores (Decoder::scores_words).
+  void run_block(const std::uint8_t* images, std::int64_t pixels, int count, Workspace& ws, Result* results,
+                 std::int32_t* scores = nullptr) const;
 
   /// "int16", "int32" or "int16+int32": the accumulators of the computed populations.
   std::string accumulators() const;

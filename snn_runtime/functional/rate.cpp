@@ -282,6 +282,8 @@ RateRun RateEngine::run(const std::uint8_t* images, const std::uint8_t* labels, 
   out.samples = count;
   out.timesteps = T;
   out.predictions.assign(static_cast<std::size_t>(count), -1);
+  out.output_size = impl_->network.populations[static_cast<std::size_t>(impl_->network.output)].size();
+  if (options.keep_output_counts) out.output_counts.assign(static_cast<std::size_t>(count * out.output_size), 0);
   const std::int64_t pixels = pixels_per_image();
   const std::int64_t chunks = (count + kChunkSamples - 1) / kChunkSamples;
   tbb::enumerable_thread_specific<RateWorkspace> workspaces([this] { return impl_->make_workspace(); });
@@ -304,7 +306,11 @@ RateRun RateEngine::run(const std::uint8_t* images, const std::uint8_t* labels, 
                             tot.correct_by_input[i] += by_input == label;
                             tot.spikes[i] += spikes;
                             tot.events[i] += events;
-                            if (t == T - 1) out.predictions[static_cast<std::size_t>(s)] = predicted;
+                            if (t != T - 1) return;
+                            out.predictions[static_cast<std::size_t>(s)] = predicted;
+                            if (options.keep_output_counts)
+                              std::copy(ws.counts.begin(), ws.counts.end(),
+                                        out.output_counts.begin() + s * out.output_size);
                           });
         }
       } catch (...) {

@@ -47,6 +47,7 @@ struct RateOptions {
   double input_rate_hz = 1000.0; ///< Poisson: rate of a pixel of 255
   double timestep_ms = 1.0;      ///< Poisson: simulated ms per timestep
   std::uint64_t seed = 1;        ///< Poisson
+  bool keep_output_counts = false;  ///< fill RateRun::output_counts
 };
 
 struct RateRun {
@@ -65,6 +66,8 @@ struct RateRun {
   std::vector<double> spikes_per_sample_by_timestep;
   std::vector<double> synaptic_events_per_sample_by_timestep;
   std::vector<int> predictions;  ///< at T, one per sample
+  std::int64_t output_size = 0;  ///< neurons of the output population (the width of output_counts)
+  std::vector<std::int32_t> output_counts;  ///< samples × output_size spike counts at T (if kept)
 
   double spikes_per_sample() const { return spikes_per_sample_by_timestep.empty() ? 0.0 : spikes_per_sample_by_timestep.back(); }
   double synaptic_events_per_sample() const {

@@ -31,6 +31,7 @@ struct Workspace {
   std::vector<std::int32_t> acc_i;
   std::vector<std::int64_t> acc_l;
   std::int64_t rechecks = 0;
+  std::int32_t* scores = nullptr;  ///< when set, the next sample's decode scores go here
 };
 
 }  // namespace
@@ -264,6 +265,7 @@ SinglePassSample SinglePassEngine::Impl::run(const std::uint8_t* image, Workspac
     for (std::int32_t i : fired) mask[static_cast<std::size_t>(i)] = 1;
   }
   result.predicted = decoder->decode_bits(ws.mask[static_cast<std::size_t>(network.output)]);
+  if (ws.scores) decoder->scores(ws.mask[static_cast<std::size_t>(network.output)], ws.scores);
   for (std::size_t p = 0; p < n_pops; ++p)
     for (std::int32_t i : ws.fired[p]) ws.mask[p][static_cast<std::size_t>(i)] = 0;
   return result;
@@ -312,11 +314,14 @@ SinglePassSample SinglePassEngine::run_sample(const std::uint8_t* image,
 }
 
 SinglePassRun SinglePassEngine::run(const std::uint8_t* images, const std::uint8_t* labels, std::int64_t count,
-                                    bool keep_predictions) const {
+                                    bool keep_predictions, bool keep_scores) const {
   const auto start = std::chrono::steady_clock::now();
   SinglePassRun out;
   out.samples = count;
   if (keep_predictions) out.predictions.assign(static_cast<std::size_t>(count), -1);
+  out.classes = impl_->decoder->classes();
+  if (keep_scores) out.scores.assign(static_cast<std::size_t>(count * out.classes), 0);
+  const auto scores_of = [&](std::int64_t s) { return keep_scores ? out.scores.data() + s * out.classes : nullptr; };
   const std::int64_t pixels = pixels_per_image();
   const std::int64_t chunks = (count + kChunkSamples - 1) / kChunkSamples;
   struct ChunkTotals {
@@ -342,7 +347,7 @@ SinglePassRun SinglePassEngine::run(const std::uint8_t* images, const std::uint8
           functional::DenseTilePath::Result block[functional::DenseTilePath::kBlock];
           for (std::int64_t s = c * kChunkSamples; s < end; s += functional::DenseTilePath::kBlock) {
             const auto n = static_cast<int>(std::min<std::int64_t>(functional::DenseTilePath::kBlock, end - s));
-            tiles->run_block(images + s * pixels, pixels, n, ws, block);
+            tiles->run_block(images + s * pixels, pixels, n, ws, block, scores_of(s));
             for (int b = 0; b < n; ++b) {
               t.spikes += block[b].spikes;
               t.events += block[b].synaptic_events;
@@ -353,6 +358,7 @@ SinglePassRun SinglePassEngine::run(const std::uint8_t* images, const std::uint8
         }
         Workspace& ws = workspaces.local();
         for (std::int64_t s = c * kChunkSamples; s < end; ++s) {
+          ws.scores = scores_of(s);
           const SinglePassSample r = impl_->run(images + s * pixels, ws);
           t.spikes += r.spikes;
           t.events += r.synaptic_events;
@@ -376,11 +382,11 @@ SinglePassRun SinglePassEngine::run(const std::uint8_t* images, const std::uint8
   return out;
 }
 
-SinglePassRun SinglePassEngine::run(const datasets::Dataset& data, bool keep_predictions) const {
+SinglePassRun SinglePassEngine::run(const datasets::Dataset& data, bool keep_predictions, bool keep_scores) const {
   require_input(data.pixels_per_image() == pixels_per_image(), data.name,
                 "images: shape " + data.sample_shape().to_string() + " but the network takes " +
                     impl_->network.input_shape.to_string());
-  return run(data.pixels.data(), data.labels.data(), data.size(), keep_predictions);
+  return run(data.pixels.data(), data.labels.data(), data.size(), keep_predictions, keep_scores);
 }
 
 }  // namespace grindstone::snn

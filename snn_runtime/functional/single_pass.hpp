@@ -48,6 +48,8 @@ struct SinglePassRun {
   double wall_seconds = 0.0;
   double samples_per_second = 0.0;
   std::vector<int> predictions;      ///< one per sample (empty when not requested)
+  int classes = 0;                   ///< decode classes (the width of `scores`)
+  std::vector<std::int32_t> scores;  ///< samples × classes decode scores (empty when not requested)
 
   double spikes_per_sample() const { return samples ? static_cast<double>(spikes) / static_cast<double>(samples) : 0.0; }
   double synaptic_events_per_sample() const {
@@ -89,10 +91,11 @@ class SinglePassEngine {
 
   /// Classifies `count` images (contiguous, pixels_per_image() bytes each), in parallel with
   /// TBB (thread count: the caller's ThreadLimit). `labels` may be null (accuracy 0 then).
+  /// `keep_scores` fills SinglePassRun::scores with every sample's decode scores.
   SinglePassRun run(const std::uint8_t* images, const std::uint8_t* labels, std::int64_t count,
-                    bool keep_predictions = true) const;
+                    bool keep_predictions = true, bool keep_scores = false) const;
   /// The whole dataset (InputError when its image size does not fit the network).
-  SinglePassRun run(const datasets::Dataset& data, bool keep_predictions = true) const;
+  SinglePassRun run(const datasets::Dataset& data, bool keep_predictions = true, bool keep_scores = false) const;
 
  private:
   struct Impl;

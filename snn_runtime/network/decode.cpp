@@ -1,5 +1,6 @@
 #include "snn_runtime/network/decode.hpp"
 
+#include <algorithm>
 #include <bit>
 
 #include "common/error.hpp"
@@ -64,6 +65,33 @@ int Decoder::decode_words(std::span<const std::uint64_t> words) const {
       return j < classes_ ? static_cast<int>(j) : 0;
     }
   return 0;
+}
+
+void Decoder::scores(std::span<const std::uint8_t> fired, std::int32_t* out) const {
+  if (static_cast<std::int64_t>(fired.size()) != output_size_)
+    throw InternalError("Decoder: " + std::to_string(fired.size()) + " outputs for " + std::to_string(output_size_));
+  if (kind_ == Decode::Kind::NHotKey) {
+    const auto s = nhot_scores(fired);
+    std::copy(s.begin(), s.end(), out);
+    return;
+  }
+  for (int c = 0; c < classes_; ++c) out[c] = fired[static_cast<std::size_t>(c)] ? 1 : 0;
+}
+
+void Decoder::scores_words(std::span<const std::uint64_t> words, std::int32_t* out) const {
+  const auto n = static_cast<std::int64_t>(words.size());
+  if (n != (output_size_ + 63) / 64)
+    throw InternalError("Decoder: " + std::to_string(n) + " words for " + std::to_string(output_size_) + " outputs");
+  for (int c = 0; c < classes_; ++c) {
+    if (kind_ == Decode::Kind::NHotKey) {
+      std::int64_t distance = 0;
+      for (std::int64_t w = 0; w < n; ++w)
+        distance += std::popcount(words[static_cast<std::size_t>(w)] ^ key_bits_[static_cast<std::size_t>(c * n + w)]);
+      out[c] = static_cast<std::int32_t>(output_size_ - 2 * distance);
+    } else {
+      out[c] = static_cast<std::int32_t>((words[static_cast<std::size_t>(c / 64)] >> (c % 64)) & 1);
+    }
+  }
 }
 
 std::vector<std::int32_t> Decoder::nhot_scores(std::span<const std::uint8_t> fired) const {

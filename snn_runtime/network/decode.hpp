@@ -38,6 +38,13 @@ class Decoder {
   /// distance to a class's key (score = size − 2·distance), SpikeCount as the lowest fired class.
   int decode_words(std::span<const std::uint64_t> words) const;
 
+  /// The decode score of every class (classes() values into `out`) for 0/1 output bits: NHotKey
+  /// Σ_j (2·x_j − 1)(2·key(c, j) − 1); SpikeCount the bit of class neuron c. The decoded class
+  /// is the arg-max (ties → lowest index, as decode_bits).
+  void scores(std::span<const std::uint8_t> fired, std::int32_t* out) const;
+  /// The same scores from a bit set (as decode_words).
+  void scores_words(std::span<const std::uint64_t> words, std::int32_t* out) const;
+
   /// NHotKey scores of every class for 0/1 output bits (for tests and reports).
   std::vector<std::int32_t> nhot_scores(std::span<const std::uint8_t> fired) const;
 
