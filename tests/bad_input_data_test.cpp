@@ -146,7 +146,7 @@ TEST_CASE("eval rejects malformed datasets and arguments with exit 2 and a one-l
   }
   SUBCASE("images of another size than the model's input") {
     auto dir = make_case(tmp, "size", [&](const fs::path& d) { write_gz(d / images, idx(0x803, {kImages, 30, 30}, kImages * 900)); });
-    expect_input_error(eval(dir), {"input", "30x30"});
+    expect_input_error(eval(dir), {"input", "(30, 30)", "(28, 28)"});  // both shapes named
   }
   SUBCASE("missing labels file") {
     auto dir = make_case(tmp, "nolabels", [&](const fs::path& d) { fs::remove(d / labels); });
