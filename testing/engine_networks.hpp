@@ -141,9 +141,10 @@ inline Network with_temporal_groups(Network net, int groups) {
   return net;
 }
 
-/// Input side×side×1 (threshold) → conv 3×3 (pad, stride), 2 channels → OR pool 2×2 stride 1 →
-/// conv 2×2 ×3 channels → dense output (5, spike count). Random weights, thresholds 0.5.
-inline Network conv_pool_network(std::uint64_t seed, int pad, int stride, std::int64_t side = 8) {
+/// Input side×side×1 (threshold) → conv 3×3 (pad, stride), ch1 channels → OR pool 2×2 stride 1 →
+/// conv 2×2 × ch2 channels → dense output (5, spike count). Random weights, thresholds 0.5.
+inline Network conv_pool_network(std::uint64_t seed, int pad, int stride, std::int64_t side = 8, int ch1 = 2,
+                                 int ch2 = 3) {
   Network net;
   net.input = InputEncoding::Threshold;
   net.input_shape = Shape{side, side, 1};
@@ -157,18 +158,18 @@ inline Network conv_pool_network(std::uint64_t seed, int pad, int stride, std::i
     p.shape = Shape{h, h, ch};
     net.populations.push_back(p);
   };
-  image_layer("conv1", c1, 2, 1);
-  image_layer("pool1", p1, 2, 2);
-  image_layer("conv2", c2, 3, 3);
+  image_layer("conv1", c1, ch1, 1);
+  image_layer("pool1", p1, ch1, 2);
+  image_layer("conv2", c2, ch2, 3);
   net.populations.push_back(layer("out", 5, 4, PopulationRole::Output));
-  ConvConnector conv1{3, 3, 1, 2, stride, stride, 1, 1, pad, pad, Eigen::MatrixXf(9, 2)};
-  ConvConnector conv2{2, 2, 2, 3, 1, 1, 1, 1, 0, 0, Eigen::MatrixXf(8, 3)};
+  ConvConnector conv1{3, 3, 1, ch1, stride, stride, 1, 1, pad, pad, Eigen::MatrixXf(9, ch1)};
+  ConvConnector conv2{2, 2, ch1, ch2, 1, 1, 1, 1, 0, 0, Eigen::MatrixXf(4 * ch1, ch2)};
   for (Eigen::Index i = 0; i < conv1.kernel.size(); ++i) conv1.kernel.data()[i] = random_weight(seed, 1, static_cast<std::uint64_t>(i), -0.6, 1.0);
   for (Eigen::Index i = 0; i < conv2.kernel.size(); ++i) conv2.kernel.data()[i] = random_weight(seed, 2, static_cast<std::uint64_t>(i), -0.5, 0.8);
   net.projections.push_back(Projection{"conv1", 0, 1, conv1, 1.0f});
   net.projections.push_back(Projection{"pool1", 1, 2, PoolConnector{2, 2, 1, 1, 0, 0, 1.0f}, 1.0f});
   net.projections.push_back(Projection{"conv2", 2, 3, conv2, 1.0f});
-  Projection out = dense("out", 3, 4, c2 * c2 * 3, 5);
+  Projection out = dense("out", 3, 4, c2 * c2 * ch2, 5);
   auto& w = std::get<DenseConnector>(out.connector).weights;
   for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = random_weight(seed, 3, static_cast<std::uint64_t>(i), -0.5, 0.7);
   net.projections.push_back(out);

@@ -499,3 +499,29 @@ TEST_CASE("decode: bit-set decode equals decode_bits (n-hot with ties, spike cou
     }
   }
 }
+
+TEST_CASE("single-pass on the shipped conv network (Q4.8, threshold and bit-plane input) = direct evaluation, sample by sample") {
+  const auto shared = grindstone::testing::require_shared("shipped conv network vs direct evaluation (MNIST)");
+  if (!shared) return;
+  const auto model = keras::load_model(grindstone::source_dir() / "models/sharpened/mnist_conv32x5_64x5_500_real.h5");
+  const auto data = datasets::load("mnist", datasets::Split::Test, {}, 6);
+  for (const InputEncoding input : {InputEncoding::Threshold, InputEncoding::Bitplanes}) {
+    passes::ConvertOptions options;
+    options.input = input;
+    options.weights = passes::parse_weight_format("Q4.8");
+    const Network net = passes::convert_single_pass(model, options).network;
+    const SinglePassEngine engine(net, "conv");
+    for (std::int64_t s = 0; s < data.size(); ++s) {
+      CAPTURE(s);
+      const std::uint8_t* pixels = data.pixels.data() + s * data.pixels_per_image();
+      const std::vector<std::uint8_t> image(pixels, pixels + data.pixels_per_image());
+      std::vector<std::vector<std::uint8_t>> fired;
+      engine.run_sample(image.data(), &fired);
+      const auto expected = direct_evaluation(net, image);
+      for (std::size_t p = 0; p < net.populations.size(); ++p) {
+        CAPTURE(p);
+        CHECK(fired[p] == expected[p]);
+      }
+    }
+  }
+}

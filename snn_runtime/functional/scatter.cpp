@@ -1,9 +1,11 @@
 #include "snn_runtime/functional/scatter.hpp"
 
 #include <bit>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "common/error.hpp"
 
@@ -65,6 +67,25 @@ template <class T>
 [[gnu::target_clones("avx2", "default")]] void add_rows(std::int64_t* acc, const std::int64_t* weights, std::int64_t stride,
                                                          const std::int32_t* fired, std::int64_t count, std::int64_t n) {
   add_rows_body(acc, weights, stride, fired, count, n);
+}
+
+/// add_rows with int16 weights into int32 sums (each term widened; exact).
+[[gnu::target_clones("avx2", "default")]] void add_rows(std::int32_t* __restrict acc, const std::int16_t* __restrict weights,
+                                                         std::int64_t stride, const std::int32_t* __restrict fired,
+                                                         std::int64_t count, std::int64_t n) {
+  std::int64_t k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const std::int16_t* __restrict r0 = weights + fired[k] * stride;
+    const std::int16_t* __restrict r1 = weights + fired[k + 1] * stride;
+    const std::int16_t* __restrict r2 = weights + fired[k + 2] * stride;
+    const std::int16_t* __restrict r3 = weights + fired[k + 3] * stride;
+    for (std::int64_t i = 0; i < n; ++i)
+      acc[i] += (std::int32_t{r0[i]} + std::int32_t{r1[i]}) + (std::int32_t{r2[i]} + std::int32_t{r3[i]});
+  }
+  for (; k < count; ++k) {
+    const std::int16_t* __restrict r0 = weights + fired[k] * stride;
+    for (std::int64_t i = 0; i < n; ++i) acc[i] += std::int32_t{r0[i]};
+  }
 }
 
 /// Pixel-weighted rows (fused bit planes), four non-zero pixels per pass over acc.
@@ -192,7 +213,28 @@ ScatterProjection::ScatterProjection(const Network& network, int projection_inde
       weights_i_[k] = static_cast<std::int32_t>(weights_l_[k]);
     }
     if (!fits_int32) weights_i_.clear();
+    prepare_int16();
   }
+}
+
+void ScatterProjection::prepare_int16() {
+  constexpr std::int64_t kMax = 32767;
+  if (kind_ == Kind::Dense && DenseGather16::fits(weights_l_, pre_size_, post_size_)) dense16_.emplace(weights_l_, pre_size_, post_size_);
+  if (dense16_) return;  // the tiles replace the row-major int16 copy
+  bool fits = kind_ == Kind::Dense || (kind_ == Kind::Conv && gather_conv_supported(geom_.out_channels, sizeof(std::int16_t)));
+  if (kind_ == Kind::Dense)
+    for (std::int64_t w : weights_l_) fits = fits && std::llabs(w) <= kMax;
+  if (kind_ == Kind::Conv && fits) {
+    const std::int64_t cout = geom_.out_channels, rows = static_cast<std::int64_t>(weights_l_.size()) / cout;
+    for (std::int64_t o = 0; o < cout && fits; ++o) {
+      std::int64_t bound = 0;
+      for (std::int64_t r = 0; r < rows; ++r) bound += std::llabs(weights_l_[static_cast<std::size_t>(r * cout + o)]);
+      fits = bound <= kMax;
+    }
+  }
+  if (!fits) return;
+  weights_h_.resize(weights_l_.size());
+  for (std::size_t k = 0; k < weights_l_.size(); ++k) weights_h_[k] = static_cast<std::int16_t>(weights_l_[k]);
 }
 
 template <class T>
@@ -278,24 +320,61 @@ void ScatterProjection::deliver_scaled(std::int64_t j, std::int64_t amplitude, s
 }
 
 template <class T>
-void ScatterProjection::deliver_all_impl(const std::int32_t* fired, std::int64_t count, const std::vector<T>& weights,
-                                         T* acc) const {
+void ScatterProjection::gather_pool(const std::uint8_t* pre_mask, T weight, T* acc, ConvGatherScratch& scratch) const {
+  // Per output pixel: the spikes of each channel under the window, counted from the mask, then
+  // one add of count·w (exact in integers; in float one rounding, within the engine's bound).
+  const std::int64_t channels = geom_.in_channels;
+  auto& counts = scratch.row_offset;
+  counts.resize(static_cast<std::size_t>(channels));
+  std::int32_t* __restrict n = counts.data();
+  for (std::int64_t oy = 0; oy < geom_.y.out; ++oy)
+    for (std::int64_t ox = 0; ox < geom_.x.out; ++ox) {
+      std::fill(n, n + channels, 0);
+      geom_.for_each_input(oy, ox, [&](int, std::int64_t y, std::int64_t x) {
+        const std::uint8_t* __restrict m = pre_mask + (y * geom_.x.in + x) * channels;
+        for (std::int64_t c = 0; c < channels; ++c) n[c] += m[c];
+      });
+      T* __restrict out = acc + (oy * geom_.x.out + ox) * channels;
+      for (std::int64_t c = 0; c < channels; ++c) out[c] += static_cast<T>(n[c]) * weight;
+    }
+}
+
+template <class T>
+void ScatterProjection::deliver_all_impl(const std::int32_t* fired, std::int64_t count, const std::uint8_t* pre_mask,
+                                         const std::vector<T>& weights, T* acc, ConvGatherScratch& scratch) const {
   if (kind_ == Kind::Dense) {
+    if constexpr (std::is_same_v<T, std::int32_t>) {
+      if (dense16_) return dense16_->add(fired, count, acc);
+      if (!weights_h_.empty()) return add_rows(acc, weights_h_.data(), post_size_, fired, count, post_size_);
+    }
     add_rows(acc, weights.data(), post_size_, fired, count, post_size_);
     return;
   }
+  if (kind_ == Kind::Conv && gather_conv_supported(geom_.out_channels, sizeof(T)) && !gather_conv_pays(geom_, count))
+    return scatter_conv(geom_, weights.data(), fired, count, acc);
+  if (kind_ == Kind::Conv) {
+    if constexpr (std::is_same_v<T, std::int32_t>)
+      if (!weights_h_.empty()) return gather_conv(geom_, weights_h_.data(), fired, count, scratch, acc);
+    if (gather_conv_supported(geom_.out_channels, sizeof(T))) return gather_conv(geom_, weights.data(), fired, count, scratch, acc);
+  }
+  // A pool's spikes are dense where its input is busy: counting them per window beats one
+  // scattered add per spike once a few percent of the inputs fire.
+  if (kind_ == Kind::Pool && pre_mask && count * 16 > pre_size_) return gather_pool(pre_mask, weights[0], acc, scratch);
   for (std::int64_t k = 0; k < count; ++k) deliver_impl(fired[k], weights, acc);
 }
-void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, float* acc) const {
-  deliver_all_impl(fired, count, weights_f_, acc);
+void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, const std::uint8_t* pre_mask, float* acc,
+                                    ConvGatherScratch& scratch) const {
+  deliver_all_impl(fired, count, pre_mask, weights_f_, acc, scratch);
 }
-void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, std::int32_t* acc) const {
+void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, const std::uint8_t* pre_mask,
+                                    std::int32_t* acc, ConvGatherScratch& scratch) const {
   if (weights_i_.empty()) throw InternalError("ScatterProjection: integer weights exceed 32 bits");
-  deliver_all_impl(fired, count, weights_i_, acc);
+  deliver_all_impl(fired, count, pre_mask, weights_i_, acc, scratch);
 }
-void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, std::int64_t* acc) const {
+void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t count, const std::uint8_t* pre_mask,
+                                    std::int64_t* acc, ConvGatherScratch& scratch) const {
   if (weights_l_.empty()) throw InternalError("ScatterProjection: no integer weights prepared");
-  deliver_all_impl(fired, count, weights_l_, acc);
+  deliver_all_impl(fired, count, pre_mask, weights_l_, acc, scratch);
 }
 
 template <class T>

@@ -8,8 +8,11 @@
 // Used by both functional engines (single-pass: binary spikes; rate: spikes and, for the real-
 // valued input, scaled deliveries). Weights include the projection's weight_scale.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "snn_runtime/functional/conv_gather.hpp"
+#include "snn_runtime/functional/dense_gather.hpp"
 #include "snn_runtime/network/connector_geometry.hpp"
 #include "snn_runtime/network/weight_units.hpp"
 
@@ -41,11 +44,17 @@ class ScatterProjection {
 
   /// acc[post] += weight(j → post) for every pre neuron j in fired[0..count) — one call per
   /// population per sample. Dense projections add several rows per pass of one vectorised loop
-  /// (fewer loads/stores of acc); other connectors deliver spike by spike. Integer sums are
+  /// (fewer loads/stores of acc); conv projections gather per output pixel (conv_gather.hpp)
+  /// when their channel count allows; other connectors deliver spike by spike. Integer sums are
   /// exact in any order; float sums stay within the rounding bound of add_fan_in (any order).
-  void deliver_all(const std::int32_t* fired, std::int64_t count, float* acc) const;
-  void deliver_all(const std::int32_t* fired, std::int64_t count, std::int32_t* acc) const;
-  void deliver_all(const std::int32_t* fired, std::int64_t count, std::int64_t* acc) const;
+  /// `pre_mask`: 0/1 per pre neuron, the same spikes as `fired` (pool projections count the
+  /// spikes in each window from it).
+  void deliver_all(const std::int32_t* fired, std::int64_t count, const std::uint8_t* pre_mask, float* acc,
+                   ConvGatherScratch& scratch) const;
+  void deliver_all(const std::int32_t* fired, std::int64_t count, const std::uint8_t* pre_mask, std::int32_t* acc,
+                   ConvGatherScratch& scratch) const;
+  void deliver_all(const std::int32_t* fired, std::int64_t count, const std::uint8_t* pre_mask, std::int64_t* acc,
+                   ConvGatherScratch& scratch) const;
   /// acc[post] += pixels[j] · weight(j → post) for every pre neuron j with pixels[j] ≠ 0 (fused
   /// bit planes); returns Σ popcount(pixels[j]) · fanout(j), the synaptic events of the 8 planes.
   std::int64_t deliver_pixels(const std::uint8_t* pixels, float* acc) const;
@@ -80,9 +89,13 @@ class ScatterProjection {
   template <class T>
   void deliver_scaled_impl(std::int64_t j, T amplitude, const std::vector<T>& weights, T* acc) const;
   template <class T>
-  void deliver_all_impl(const std::int32_t* fired, std::int64_t count, const std::vector<T>& weights, T* acc) const;
+  void deliver_all_impl(const std::int32_t* fired, std::int64_t count, const std::uint8_t* pre_mask,
+                        const std::vector<T>& weights, T* acc, ConvGatherScratch& scratch) const;
+  template <class T>
+  void gather_pool(const std::uint8_t* pre_mask, T weight, T* acc, ConvGatherScratch& scratch) const;
   template <class T>
   std::int64_t deliver_pixels_impl(const std::uint8_t* pixels, const std::vector<T>& weights, T* acc) const;
+  void prepare_int16();
   template <class T>
   void deliver_impl(std::int64_t j, const std::vector<T>& weights, T* acc) const;
 
@@ -95,6 +108,10 @@ class ScatterProjection {
   std::vector<float> weights_f_;
   std::vector<std::int32_t> weights_i_;
   std::vector<std::int64_t> weights_l_;
+  /// Integer weights as int16 for int32 sums (half the bytes per row), or empty: dense when
+  /// every |w| ≤ 32767; conv when Σ_rows |w(row, o)| ≤ 32767 for every o (gather_conv's bound).
+  std::vector<std::int16_t> weights_h_;
+  std::optional<DenseGather16> dense16_;  ///< dense int32 sums via int16 register tiles, when exact
   std::vector<float> unscaled_;  ///< the stored weights, for exact_input
   WindowGeometry geom_;  ///< conv / pool (connector_geometry.hpp)
   std::vector<std::int32_t> pixel_begin_;  ///< per pre pixel: first entry in pixel_targets_

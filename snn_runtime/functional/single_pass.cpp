@@ -8,6 +8,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "common/error.hpp"
@@ -30,6 +31,7 @@ struct Workspace {
   std::vector<float> acc_f;
   std::vector<std::int32_t> acc_i;
   std::vector<std::int64_t> acc_l;
+  functional::ConvGatherScratch conv_scratch;
   std::int64_t rechecks = 0;
   std::int32_t* scores = nullptr;  ///< when set, the next sample's decode scores go here
 };
@@ -49,6 +51,8 @@ struct SinglePassEngine::Impl {
   std::vector<int> driver_of;              ///< per population: index into encoder drivers, or −1
   std::vector<std::vector<float>> threshold_f;
   std::vector<std::vector<std::int64_t>> threshold_i;
+  /// threshold_i clamped to int32 (int32 sums: |sum| < 2^31 − 1, so acc ≥ θ is unchanged).
+  std::vector<std::vector<std::int32_t>> threshold_i32;
   std::vector<std::vector<float>> recheck_band;  ///< float: |sum − θ| ≤ band → redo in double
   /// float: 2·2^-24·Σ|w| per neuron; (terms + 2) times this bounds the rounding of a sum of
   /// `terms` addends in any order (tighter than recheck_band when few inputs spike).
@@ -111,6 +115,7 @@ void SinglePassEngine::Impl::prepare(const std::string& context) {
 
   threshold_f.assign(n_pops, {});
   threshold_i.assign(n_pops, {});
+  threshold_i32.assign(n_pops, {});
   recheck_band.assign(n_pops, {});
   recheck_unit.assign(n_pops, {});
   double worst_integer_sum = 0.0;
@@ -126,8 +131,11 @@ void SinglePassEngine::Impl::prepare(const std::string& context) {
     if (units) {
       threshold_i[p].resize(n);
       const double per_weight = units->units_per_weight(static_cast<int>(p));
+      threshold_i32[p].resize(n);
       for (std::size_t i = 0; i < n; ++i) {
         threshold_i[p][i] = units->threshold(static_cast<int>(p), pop.threshold[i]);
+        threshold_i32[p][i] = static_cast<std::int32_t>(std::clamp<std::int64_t>(
+            threshold_i[p][i], std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()));
         worst_integer_sum = std::max(worst_integer_sum, abs_sum[i] * per_weight);
       }
     } else {
@@ -218,7 +226,7 @@ SinglePassSample SinglePassEngine::Impl::run(const std::uint8_t* image, Workspac
         const auto& pre_fired = ws.fired[static_cast<std::size_t>(proj.pre())];
         const auto count = static_cast<std::int64_t>(pre_fired.size());
         terms += count;
-        proj.deliver_all(pre_fired.data(), count, acc);
+        proj.deliver_all(pre_fired.data(), count, ws.mask[static_cast<std::size_t>(proj.pre())].data(), acc, ws.conv_scratch);
         result.synaptic_events += proj.fanout_sum(pre_fired.data(), count);
       }
       if constexpr (std::is_same_v<T, float>) {
@@ -248,16 +256,22 @@ SinglePassSample SinglePassEngine::Impl::run(const std::uint8_t* image, Workspac
           ++ws.rechecks;
         }
         fired.resize(static_cast<std::size_t>(n));
-        std::size_t count = 0;
-        for (std::int32_t i = 0; i < n; ++i) {
-          fired[count] = i;
-          count += decision[i];
-        }
+        const std::size_t count = pixels_with_bit(decision, n, 0, fired.data());
         fired.resize(count);
       } else {
-        const std::int64_t* theta = threshold_i[p].data();
-        for (std::int32_t i = 0; i < n; ++i)
-          if (static_cast<std::int64_t>(acc[i]) >= theta[i]) fired.push_back(i);
+        // Vectorised decisions into mask[p] (all 0 until now), then the index list from them: a
+        // branch per neuron would mispredict often, as about half of a layer fires.
+        std::uint8_t* decision = ws.mask[p].data();
+        if constexpr (std::is_same_v<T, std::int32_t>) {
+          const std::int32_t* theta = threshold_i32[p].data();
+          for (std::int32_t i = 0; i < n; ++i) decision[i] = acc[i] >= theta[i] ? 1 : 0;
+        } else {
+          const std::int64_t* theta = threshold_i[p].data();
+          for (std::int32_t i = 0; i < n; ++i) decision[i] = static_cast<std::int64_t>(acc[i]) >= theta[i] ? 1 : 0;
+        }
+        fired.resize(static_cast<std::size_t>(n));
+        const std::size_t count = pixels_with_bit(decision, n, 0, fired.data());
+        fired.resize(count);
       }
     }
     result.spikes += static_cast<std::int64_t>(fired.size());
