@@ -2,7 +2,12 @@
 // same network (h2's ReferenceInference) in the same run, class agreement with float eval, and
 // the engine's peak memory for 10,000 vs 60,000 samples.
 //
-//   build-<you>/bench/bench_single_pass_throughput [--threads N] [--repeat R]
+//   build-<you>/bench/bench_single_pass_throughput [--threads N] [--repeat R] [--conv-images N] [--shipped-only]
+//
+// First every network of models/sharpened/ and the Whetstone model: float eval of the Keras model
+// and the single-pass engine (Q4.8 and float weights, threshold and bit-plane input) on the same
+// images with the same threads, each line with its RATIO (conv networks on the first
+// --conv-images test images, default 2000).
 //
 // Networks:
 //   * dense:100,100 — 784-100-100-100 + Softmax_Decode(10×100) with threshold input: the
@@ -11,6 +16,7 @@
 //     are printed.
 //   * the Whetstone model (/work/shared/models/whetstone/whetstone_dense_mnist.h5), bit-plane
 //     input, float weights: accuracy and agreement with float eval on all 10,000 test images.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -138,13 +144,52 @@ std::int64_t disagreements(const std::vector<int>& a, const std::vector<int>& b)
   return n;
 }
 
+/// One shipped network: float eval of the Keras model against the single-pass engine on the same
+/// images, same threads, for each weight format and input encoding (the ratios of issue 18).
+void bench_shipped(const std::filesystem::path& file, const datasets::Dataset& test, int threads, int repeat) {
+  const ann::Model model = keras::load_model(file);
+  const ann::ReferenceInference inference(model);
+  std::printf("\n[%s, %lld images]\n", file.filename().c_str(), static_cast<long long>(test.size()));
+  for (const auto input : {snn::InputEncoding::Threshold, snn::InputEncoding::Bitplanes}) {
+    const bool threshold = input == snn::InputEncoding::Threshold;
+    const auto eval_input = threshold ? datasets::InputEncoding::Binary : datasets::InputEncoding::Real;
+    ann::Evaluation eval;
+    const Rate eval_rate = measure_eval(inference, test, eval_input, threads, repeat, eval);
+    std::printf("  %-44s %10.0f samples/s %10.0f per CPU-s   accuracy %.4f\n",
+                threshold ? "float eval, binary input (baseline)" : "float eval, real input (baseline)", eval_rate.wall,
+                eval_rate.cpu, eval.accuracy);
+    for (const char* weights : {"Q4.8", "float"}) {
+      passes::ConvertOptions options;
+      options.input = input;
+      options.weights = passes::parse_weight_format(weights);
+      const snn::SinglePassEngine engine(passes::convert_single_pass(model, options).network, file.filename().string());
+      snn::SinglePassRun run;
+      const Rate rate = measure(engine, test, repeat, run);
+      const std::string label = std::string("single-pass, ") + weights + (threshold ? ", threshold input" : ", bit planes");
+      std::printf("  %-44s %10.0f samples/s %10.0f per CPU-s   accuracy %.4f   RATIO %.2fx eval (wall), %.2fx (CPU)\n",
+                  label.c_str(), rate.wall, rate.cpu, run.accuracy, rate.wall / eval_rate.wall, rate.cpu / eval_rate.cpu);
+      std::printf("      path %s, accumulator %s, spikes/sample %.1f, synaptic events/sample %.1f, "
+                  "classes differing from float eval %lld / %lld\n",
+                  engine.path().c_str(), engine.accumulator().c_str(), run.spikes_per_sample(),
+                  run.synaptic_events_per_sample(), static_cast<long long>(disagreements(run.predictions, eval.predictions)),
+                  static_cast<long long>(test.size()));
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int threads = 2, repeat = 40;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--threads") threads = std::atoi(argv[i + 1]);
-    if (std::string(argv[i]) == "--repeat") repeat = std::atoi(argv[i + 1]);
+  std::int64_t conv_images = 2000;
+  bool shipped_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--shipped-only") shipped_only = true;
+    if (i + 1 >= argc) continue;
+    if (arg == "--threads") threads = std::atoi(argv[i + 1]);
+    if (arg == "--repeat") repeat = std::atoi(argv[i + 1]);
+    if (arg == "--conv-images") conv_images = std::atoll(argv[i + 1]);
   }
   ThreadLimit limit(threads);
   const auto test = datasets::load("mnist", datasets::Split::Test);
@@ -154,6 +199,21 @@ int main(int argc, char** argv) {
     std::ifstream("/proc/loadavg") >> load[0] >> load[1] >> load[2];
     std::printf("machine load average at start: %.2f %.2f %.2f (2 cores)\n", load[0], load[1], load[2]);
   }
+
+  // ---- every shipped network and the Whetstone model, fast path vs eval ------------------------
+  {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(grindstone::source_dir() / "models/sharpened"))
+      if (entry.path().extension() == ".h5") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    if (const auto shared = shared_dir()) files.push_back(*shared / "models/whetstone/whetstone_dense_mnist.h5");
+    for (const auto& file : files) {
+      const bool conv = file.filename().string().find("conv") != std::string::npos;
+      const auto data = conv ? datasets::load("mnist", datasets::Split::Test, {}, conv_images) : test;
+      bench_shipped(file, data, threads, conv ? std::max(1, repeat / 20) : std::max(1, repeat / 4));
+    }
+  }
+  if (shipped_only) return 0;
 
   // ---- dense:100,100, threshold input ---------------------------------------------------------
   const std::filesystem::path sharpened =
