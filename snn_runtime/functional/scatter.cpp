@@ -89,8 +89,8 @@ template <class T>
 }
 
 /// Pixel-weighted rows (fused bit planes), four non-zero pixels per pass over acc.
-template <class T>
-[[gnu::always_inline]] inline std::int64_t add_pixel_rows_body(T* __restrict acc, const T* __restrict weights,
+template <class T, class W>
+[[gnu::always_inline]] inline std::int64_t add_pixel_rows_body(T* __restrict acc, const W* __restrict weights,
                                                                std::int64_t rows, const std::uint8_t* __restrict pixels,
                                                                const std::int32_t* __restrict fanout, std::int64_t n) {
   std::int64_t events = 0;
@@ -104,16 +104,17 @@ template <class T>
     held = 0;
     const T a0 = static_cast<T>(pixels[js[0]]), a1 = static_cast<T>(pixels[js[1]]);
     const T a2 = static_cast<T>(pixels[js[2]]), a3 = static_cast<T>(pixels[js[3]]);
-    const T* __restrict r0 = weights + js[0] * n;
-    const T* __restrict r1 = weights + js[1] * n;
-    const T* __restrict r2 = weights + js[2] * n;
-    const T* __restrict r3 = weights + js[3] * n;
-    for (std::int64_t i = 0; i < n; ++i) acc[i] += (a0 * r0[i] + a1 * r1[i]) + (a2 * r2[i] + a3 * r3[i]);
+    const W* __restrict r0 = weights + js[0] * n;
+    const W* __restrict r1 = weights + js[1] * n;
+    const W* __restrict r2 = weights + js[2] * n;
+    const W* __restrict r3 = weights + js[3] * n;
+    for (std::int64_t i = 0; i < n; ++i)
+      acc[i] += (a0 * static_cast<T>(r0[i]) + a1 * static_cast<T>(r1[i])) + (a2 * static_cast<T>(r2[i]) + a3 * static_cast<T>(r3[i]));
   }
   for (int h = 0; h < held; ++h) {
     const T a = static_cast<T>(pixels[js[h]]);
-    const T* __restrict r = weights + js[h] * n;
-    for (std::int64_t i = 0; i < n; ++i) acc[i] += a * r[i];
+    const W* __restrict r = weights + js[h] * n;
+    for (std::int64_t i = 0; i < n; ++i) acc[i] += a * static_cast<T>(r[i]);
   }
   return events;
 }
@@ -123,6 +124,12 @@ template <class T>
   return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
 }
 [[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(std::int32_t* acc, const std::int32_t* weights,
+                                                                       std::int64_t rows, const std::uint8_t* pixels,
+                                                                       const std::int32_t* fanout, std::int64_t n) {
+  return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
+}
+/// int16 weights (half the bytes: the first layer's rows stay in L2), each product widened.
+[[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(std::int32_t* acc, const std::int16_t* weights,
                                                                        std::int64_t rows, const std::uint8_t* pixels,
                                                                        const std::int32_t* fanout, std::int64_t n) {
   return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
@@ -220,7 +227,6 @@ ScatterProjection::ScatterProjection(const Network& network, int projection_inde
 void ScatterProjection::prepare_int16() {
   constexpr std::int64_t kMax = 32767;
   if (kind_ == Kind::Dense && DenseGather16::fits(weights_l_, pre_size_, post_size_)) dense16_.emplace(weights_l_, pre_size_, post_size_);
-  if (dense16_) return;  // the tiles replace the row-major int16 copy
   bool fits = kind_ == Kind::Dense || (kind_ == Kind::Conv && gather_conv_supported(geom_.out_channels, sizeof(std::int16_t)));
   if (kind_ == Kind::Dense)
     for (std::int64_t w : weights_l_) fits = fits && std::llabs(w) <= kMax;
@@ -379,6 +385,9 @@ void ScatterProjection::deliver_all(const std::int32_t* fired, std::int64_t coun
 
 template <class T>
 std::int64_t ScatterProjection::deliver_pixels_impl(const std::uint8_t* pixels, const std::vector<T>& weights, T* acc) const {
+  if constexpr (std::is_same_v<T, std::int32_t>)
+    if (kind_ == Kind::Dense && !weights_h_.empty())
+      return add_pixel_rows(acc, weights_h_.data(), pre_size_, pixels, fanout_.data(), post_size_);
   if (kind_ == Kind::Dense) return add_pixel_rows(acc, weights.data(), pre_size_, pixels, fanout_.data(), post_size_);
   std::int64_t events = 0;
   for (std::int64_t j = 0; j < pre_size_; ++j) {

@@ -32,6 +32,7 @@ struct Workspace {
   std::vector<std::int32_t> acc_i;
   std::vector<std::int64_t> acc_l;
   functional::ConvGatherScratch conv_scratch;
+  bool full_lists = false;  ///< run_sample: spike lists for every population (no count-only sources)
   std::int64_t rechecks = 0;
   std::int32_t* scores = nullptr;  ///< when set, the next sample's decode scores go here
 };
@@ -49,6 +50,7 @@ struct SinglePassEngine::Impl {
   std::vector<std::vector<int>> fused_bitplanes;
   std::vector<std::vector<int>> unfused;   ///< per population: projections delivered spike by spike
   std::vector<int> driver_of;              ///< per population: index into encoder drivers, or −1
+  std::vector<bool> count_only;            ///< per population: spikes counted, no list (fused planes)
   std::vector<std::vector<float>> threshold_f;
   std::vector<std::vector<std::int64_t>> threshold_i;
   /// threshold_i clamped to int32 (int32 sums: |sum| < 2^31 − 1, so acc ≥ θ is unchanged).
@@ -153,6 +155,18 @@ void SinglePassEngine::Impl::prepare(const std::string& context) {
   if (!fixed) accumulator = Accumulator::Float;
   else if (worst_integer_sum < 2147483647.0) accumulator = Accumulator::Int32;
   else accumulator = Accumulator::Int64;
+
+  // Bit-plane sources whose every projection is fused need no spike lists in integer networks
+  // (float networks keep them for the exact re-checks, which visit every incoming projection).
+  count_only.assign(n_pops, false);
+  if (accumulator == Accumulator::Float) return;
+  std::vector<bool> read_unfused(n_pops, false);
+  for (std::size_t p = 0; p < n_pops; ++p)
+    for (int k : unfused[p]) read_unfused[static_cast<std::size_t>(projections[static_cast<std::size_t>(k)].pre())] = true;
+  for (const SourceDriver& d : encoder->drivers()) {
+    const auto p = static_cast<std::size_t>(d.population);
+    count_only[p] = d.kind == SourceDriver::Kind::Bit && !read_unfused[p] && d.population != network.output;
+  }
 }
 
 void SinglePassEngine::Impl::fuse_bitplanes(const std::vector<std::int64_t>& multipliers) {
@@ -200,6 +214,13 @@ SinglePassSample SinglePassEngine::Impl::run(const std::uint8_t* image, Workspac
       const SourceDriver& driver = encoder->drivers()[static_cast<std::size_t>(driver_of[p])];
       // Branch-free encoding: write every index, advance only past those that fire (the
       // capacity reserved in make_workspace means resize never allocates).
+      if (count_only[p] && !ws.full_lists) {  // a bit plane read only through fused deliveries: its spikes are counted
+        std::int64_t count = 0;
+        for (std::int32_t i = 0; i < n; ++i) count += (image[i] >> driver.bit) & 1;
+        result.spikes += count;
+        fired.clear();
+        continue;
+      }
       fired.resize(static_cast<std::size_t>(n));
       std::int32_t* out = fired.data();
       std::size_t count = 0;
@@ -316,6 +337,7 @@ std::string SinglePassEngine::accumulator() const {
 SinglePassSample SinglePassEngine::run_sample(const std::uint8_t* image,
                                               std::vector<std::vector<std::uint8_t>>* fired) const {
   Workspace ws = impl_->make_workspace();
+  ws.full_lists = fired != nullptr;
   const SinglePassSample result = impl_->run(image, ws);
   if (fired) {
     fired->assign(impl_->network.populations.size(), {});
