@@ -182,3 +182,31 @@ TEST_CASE("single-pass with 8-/16-/32-channel convs, OR pools and dense: direct 
     }
   }
 }
+
+TEST_CASE("bit-plane first layer as int16 multiply-adds: the same sums as pixel × weight, odd rows, partial tiles") {
+  const std::int64_t rows = 71, cols = 150;  // an unpaired last row; three tiles, the last partial
+  std::vector<std::int64_t> w(static_cast<std::size_t>(rows * cols));
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<std::int64_t>(random_weight(5, 1, i, -32767.0, 32767.0));
+  w[0] = 32767;
+  w[1] = -32767;
+  REQUIRE(functional::PixelGather16::fits(w, rows, cols));
+  const functional::PixelGather16 gemm(w, rows, cols);
+  std::vector<std::int32_t> scratch;
+  for (int density : {0, 20, 100}) {
+    std::vector<std::uint8_t> pixels(static_cast<std::size_t>(rows));
+    for (std::size_t j = 0; j < pixels.size(); ++j)
+      pixels[j] = random_weight(6, static_cast<std::uint64_t>(density), j, 0.0, 100.0) < static_cast<float>(density)
+                      ? static_cast<std::uint8_t>(1 + j * 37 % 255)
+                      : 0;
+    pixels[0] = density ? 255 : 0;
+    std::vector<std::int64_t> expected(static_cast<std::size_t>(cols) + 1, 11);
+    for (std::int64_t j = 0; j < rows; ++j)
+      for (std::int64_t i = 0; i < cols; ++i)
+        expected[static_cast<std::size_t>(i)] += std::int64_t{pixels[static_cast<std::size_t>(j)]} * w[static_cast<std::size_t>(j * cols + i)];
+    std::vector<std::int32_t> acc(static_cast<std::size_t>(cols) + 1, 11);
+    gemm.add(pixels.data(), acc.data(), scratch);
+    CHECK(std::vector<std::int64_t>(acc.begin(), acc.end()) == expected);  // guard element untouched
+  }
+  w[3] = 40000;
+  CHECK_FALSE(functional::PixelGather16::fits(w, rows, cols));
+}

@@ -28,4 +28,26 @@ class DenseGather16 {
   std::vector<std::int16_t> tiled_;  ///< tile t, row j: kTileNeurons weights at (t·rows + j)·kTileNeurons
 };
 
+/// The fused bit-plane delivery of a dense first layer as an integer GEMM row: acc[i] +=
+/// Σ_j pixel_j · w(j, i) with int16 weights, two pixels per multiply-add (AVX2 vpmaddwd: 16
+/// products per instruction, exact in int32 since 2·255·32767 < 2^31), sums of a tile of
+/// kTileNeurons in registers, and pixel pairs that are both 0 skipped. Built when every
+/// |w| ≤ 32767; the caller's int32 bound covers the whole sum.
+class PixelGather16 {
+ public:
+  static constexpr int kTileVectors = 8;                    ///< 8-lane int32 sums per tile
+  static constexpr int kTileNeurons = kTileVectors * 8;
+
+  static bool fits(const std::vector<std::int64_t>& weights, std::int64_t rows, std::int64_t cols);
+  PixelGather16(const std::vector<std::int64_t>& weights, std::int64_t rows, std::int64_t cols);
+
+  /// acc[i] += Σ_j pixels[j] · w(j, i) for i < cols; `pairs` is scratch.
+  void add(const std::uint8_t* pixels, std::int32_t* acc, std::vector<std::int32_t>& pairs) const;
+
+ private:
+  std::int64_t rows_ = 0, cols_ = 0, pairs_ = 0, tiles_ = 0;
+  /// tile t, row pair q: kTileNeurons (w(2q, i), w(2q+1, i)) int16 pairs at (t·pairs + q)·2·kTileNeurons
+  std::vector<std::int16_t> tiled_;
+};
+
 }  // namespace grindstone::snn::functional

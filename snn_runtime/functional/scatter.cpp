@@ -227,6 +227,7 @@ ScatterProjection::ScatterProjection(const Network& network, int projection_inde
 void ScatterProjection::prepare_int16() {
   constexpr std::int64_t kMax = 32767;
   if (kind_ == Kind::Dense && DenseGather16::fits(weights_l_, pre_size_, post_size_)) dense16_.emplace(weights_l_, pre_size_, post_size_);
+  if (kind_ == Kind::Dense && PixelGather16::fits(weights_l_, pre_size_, post_size_)) pixel16_.emplace(weights_l_, pre_size_, post_size_);
   bool fits = kind_ == Kind::Dense || (kind_ == Kind::Conv && gather_conv_supported(geom_.out_channels, sizeof(std::int16_t)));
   if (kind_ == Kind::Dense)
     for (std::int64_t w : weights_l_) fits = fits && std::llabs(w) <= kMax;
@@ -403,6 +404,15 @@ std::int64_t ScatterProjection::deliver_pixels(const std::uint8_t* pixels, float
 std::int64_t ScatterProjection::deliver_pixels(const std::uint8_t* pixels, std::int32_t* acc) const {
   if (weights_i_.empty()) throw InternalError("ScatterProjection: integer weights exceed 32 bits");
   return deliver_pixels_impl(pixels, weights_i_, acc);
+}
+std::int64_t ScatterProjection::deliver_pixels(const std::uint8_t* pixels, std::int32_t* acc,
+                                              std::vector<std::int32_t>& scratch) const {
+  if (!pixel16_) return deliver_pixels(pixels, acc);
+  pixel16_->add(pixels, acc, scratch);
+  std::int64_t events = 0;
+  for (std::int64_t j = 0; j < pre_size_; ++j)
+    events += std::int64_t{std::popcount(static_cast<unsigned>(pixels[j]))} * fanout_[static_cast<std::size_t>(j)];
+  return events;
 }
 std::int64_t ScatterProjection::deliver_pixels(const std::uint8_t* pixels, std::int64_t* acc) const {
   if (weights_l_.empty()) throw InternalError("ScatterProjection: no integer weights prepared");

@@ -59,6 +59,8 @@ class ScatterProjection {
   /// bit planes); returns Σ popcount(pixels[j]) · fanout(j), the synaptic events of the 8 planes.
   std::int64_t deliver_pixels(const std::uint8_t* pixels, float* acc) const;
   std::int64_t deliver_pixels(const std::uint8_t* pixels, std::int32_t* acc) const;
+  /// Same, with scratch for the int16 multiply-add form (PixelGather16) when it applies.
+  std::int64_t deliver_pixels(const std::uint8_t* pixels, std::int32_t* acc, std::vector<std::int32_t>& scratch) const;
   std::int64_t deliver_pixels(const std::uint8_t* pixels, std::int64_t* acc) const;
   /// Σ fanout(j) over fired[0..count).
   std::int64_t fanout_sum(const std::int32_t* fired, std::int64_t count) const {
@@ -111,7 +113,8 @@ class ScatterProjection {
   /// Integer weights as int16 for int32 sums (half the bytes per row), or empty: dense when
   /// every |w| ≤ 32767; conv when Σ_rows |w(row, o)| ≤ 32767 for every o (gather_conv's bound).
   std::vector<std::int16_t> weights_h_;
-  std::optional<DenseGather16> dense16_;  ///< dense int32 sums via int16 register tiles, when exact
+  std::optional<DenseGather16> dense16_;
+  std::optional<PixelGather16> pixel16_;  ///< dense fused bit-plane rows as int16 multiply-adds  ///< dense int32 sums via int16 register tiles, when exact
   std::vector<float> unscaled_;  ///< the stored weights, for exact_input
   WindowGeometry geom_;  ///< conv / pool (connector_geometry.hpp)
   std::vector<std::int32_t> pixel_begin_;  ///< per pre pixel: first entry in pixel_targets_

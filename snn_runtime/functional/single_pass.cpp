@@ -238,7 +238,10 @@ SinglePassSample SinglePassEngine::Impl::run(const std::uint8_t* image, Workspac
       std::int64_t terms = 0;  // addends per neuron, at most (a pre neuron reaches a post neuron once)
       for (int k : fused_bitplanes[p]) {
         const auto& proj = projections[static_cast<std::size_t>(k)];
-        result.synaptic_events += proj.deliver_pixels(image, acc);
+        if constexpr (std::is_same_v<T, std::int32_t>)
+          result.synaptic_events += proj.deliver_pixels(image, acc, ws.conv_scratch.row_offset);
+        else
+          result.synaptic_events += proj.deliver_pixels(image, acc);
         const std::int64_t pixels = network.populations[static_cast<std::size_t>(proj.pre())].size();
         for (std::int64_t j = 0; j < pixels; ++j) terms += image[j] != 0;
       }
