@@ -25,6 +25,13 @@ Cycles CoreTiming::dma_cycles(std::int64_t bytes) const {
   return Cycles(static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) / params_.dma_bytes_per_cycle)));
 }
 
+Cycles CoreTiming::spike_spacing_cycles(SimTime period, std::int64_t max_spikes) const {
+  if (!params_.spread_spikes || max_spikes < 1) return Cycles(0);
+  // The host truncates to whole microseconds before the core scales by its clock in MHz.
+  const auto us = static_cast<std::int64_t>(std::floor(period.microseconds() / (2.0 * static_cast<double>(max_spikes)) + 1e-9));
+  return params_.clock.cycles_in(SimTime::from_us(static_cast<double>(us)));
+}
+
 Cycles CoreTiming::synapse_and_dma_cycles(std::int64_t synapses, std::int64_t row_bytes) const {
   const Cycles synapse_cycles = params_.per_synaptic_event * synapses;
   // Double-buffered DMA: the next row streams in while the current one is processed, so only
@@ -65,6 +72,13 @@ SimTime router_time_per_packet(const Router::Params& p) { return p.clock.duratio
 SimTime link_time_per_packet(const InterChipLink::Params& p, bool with_payload) {
   const int bits = with_payload ? kPacketBitsWithPayload : kPacketBitsNoPayload;
   return SimTime(std::llround(static_cast<double>(bits) * 1e12 / p.bits_per_second)) + p.propagation;
+}
+
+int incoming_spike_buffer_capacity(int requested) {
+  require_input(requested >= 2, "incoming_spike_buffer_size", "needs at least 2 entries, got " + std::to_string(requested));
+  int real = 1;
+  while (real < requested) real *= 2;
+  return real - 1;
 }
 
 }  // namespace grindstone::hw::s1

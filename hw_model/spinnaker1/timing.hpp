@@ -57,6 +57,18 @@ class CoreTiming {
     /// (N_DMA_BUFFERS = 2, reference §2) the transfer overlaps processing, so only DMA time beyond
     /// synapse processing is added (see tick_cycles).
     double dma_bytes_per_cycle = 1.0;
+    /// Spread each core's spikes over the first half of the tick, as sPyNNaker 4–5 (the seed's
+    /// era) does: neuron.c (neuron_do_timestep_update) busy-waits before each send until
+    /// `expected_time`, which starts one spacing after the update loop begins and advances by
+    /// time_between_spikes per spike; delay_extension.c does the same per re-sent spike. The
+    /// host writes time_between_spikes = int(timestep_us·tsf / (2·n)) µs with n = the core's
+    /// atoms (abstract_population_vertex.py _write_neuron_parameters) or atoms × delay stages
+    /// (delay_extension_vertex.py), and the core multiplies it by sv->cpu_clk (200) into cycles.
+    /// Spike sources (SpikeSourceArray = SFEC reverse_iptag_multicast_source) send at once
+    /// (assumption: no spacing was found in that source; settle by timing a SpikeSourceArray
+    /// core's sends with the router's diagnostic counters). Off = sPyNNaker 7 behaviour (sends at
+    /// once; it replaced this with a colour/late-spike scheme).
+    bool spread_spikes = true;
   };
 
   struct Stats {
@@ -94,6 +106,10 @@ class CoreTiming {
   Cycles spike_send_cycles(std::int64_t neurons_updated, std::int64_t spikes) const {
     return timer_cycles(neurons_updated, spikes);
   }
+  /// Minimum spacing between a core's successive spikes in a tick of length `period` when it
+  /// may send up to `max_spikes` spikes (Params::spread_spikes): int(period_us / (2·max_spikes))
+  /// µs in CPU cycles; 0 when spreading is off or max_spikes < 1.
+  Cycles spike_spacing_cycles(SimTime period, std::int64_t max_spikes) const;
   /// DMA of `bytes` from SDRAM (rounded up to whole cycles).
   Cycles dma_cycles(std::int64_t bytes) const;
   /// Synapse processing of `synapses` words overlapped with the DMA of `row_bytes`:
@@ -151,5 +167,13 @@ struct TimingParams {
 SimTime router_time_per_packet(const Router::Params& p);
 /// Link time per packet: serialisation of a 40-bit (or 72-bit) packet plus propagation.
 SimTime link_time_per_packet(const InterChipLink::Params& p, bool with_payload = false);
+
+/// Packets a core's incoming spike buffer holds when sPyNNaker asks for `requested` entries
+/// (incoming_spike_buffer_size, default 256). spinn_common circular_buffer.c
+/// (circular_buffer_initialize) rounds a size that is not a power of two up to the next one, and
+/// circular_buffer_add refuses an item when input+1 would meet output, so one slot stays empty:
+/// 256 → 255, 300 → 511. A full buffer drops the packet (the overflow count is sPyNNaker's
+/// "Times_the_input_buffer_lost_packets").
+int incoming_spike_buffer_capacity(int requested);
 
 }  // namespace grindstone::hw::s1

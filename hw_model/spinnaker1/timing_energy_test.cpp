@@ -148,3 +148,20 @@ TEST_CASE("energy: board idle, active cores, packets, synaptic events") {
   bare.packets_routed = -1;
   CHECK_THROWS_AS(model.estimate(bare), grindstone::InputError);
 }
+
+TEST_CASE("core timing: sPyNNaker 4-5 spike spacing and the incoming spike buffer's capacity") {
+  const s1::CoreTiming timing;
+  // time_between_spikes = int(timestep_us·tsf / (2·n)) µs, × 200 cycles/µs.
+  CHECK(timing.spike_spacing_cycles(SimTime::from_us(14000.0), 255) == Cycles(27 * 200));  // 27.45 → 27 µs
+  CHECK(timing.spike_spacing_cycles(SimTime::from_us(5000.0), 100) == Cycles(25 * 200));
+  CHECK(timing.spike_spacing_cycles(SimTime::from_us(1000.0), 1000) == Cycles(0));  // 0.5 → 0 µs: no wait
+  CHECK(timing.spike_spacing_cycles(SimTime::from_us(1000.0), 0) == Cycles(0));     // spike sources
+  s1::CoreTiming::Params off;
+  off.spread_spikes = false;
+  CHECK(s1::CoreTiming(off).spike_spacing_cycles(SimTime::from_us(14000.0), 255) == Cycles(0));
+  // circular_buffer.c: rounded up to a power of two, one slot always empty.
+  CHECK(s1::incoming_spike_buffer_capacity(256) == 255);
+  CHECK(s1::incoming_spike_buffer_capacity(300) == 511);
+  CHECK(s1::incoming_spike_buffer_capacity(2) == 1);
+  CHECK_THROWS_AS(s1::incoming_spike_buffer_capacity(1), grindstone::InputError);
+}

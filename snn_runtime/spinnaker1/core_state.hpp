@@ -47,7 +47,7 @@ struct CoreState {
   std::vector<std::uint32_t> spike_atoms;     ///< this tick's spikes
   std::vector<hw::s1::SimTime> spike_times;
   std::vector<Delivery> inbox;
-  std::vector<hw::s1::SimTime> queue_starts;  ///< scratch: processing start of accepted packets
+  std::vector<hw::s1::SimTime> queue_leaves;  ///< scratch: when accepted packets leave the input buffer
   std::vector<RasterSpike> raster;            ///< the raster sample's spikes from this core
   CoreCounters counters;
 };

@@ -11,19 +11,31 @@ struct CoreUpdate::Emitter {
   CoreState& st;
   SimTime start;
   const hw::s1::CoreTiming& timing;
-  /// Sends `atom`'s spike after `neurons_before` neuron updates (and the spikes sent so far).
-  void operator()(std::uint32_t atom, std::int64_t neurons_before) const {
+  /// sPyNNaker 4–5 spike spreading (CoreTiming::spike_spacing_cycles; 0: send at once).
+  hw::s1::Cycles spacing;
+  /// Cycles spent waiting for send slots so far. Not busy time: packet processing (DMA and user
+  /// events, priority 0) pre-empts the timer callback's wait loop.
+  hw::s1::Cycles waited;
+  /// Sends `atom`'s spike after `neurons_before` neuron updates (and the spikes sent so far),
+  /// but not before its send slot: one spacing per spike after the update loop starts.
+  void operator()(std::uint32_t atom, std::int64_t neurons_before) {
     st.spike_atoms.push_back(atom);
-    const auto at = timing.spike_send_cycles(neurons_before, static_cast<std::int64_t>(st.spike_atoms.size()));
+    const auto k = static_cast<std::int64_t>(st.spike_atoms.size());
+    auto at = timing.spike_send_cycles(neurons_before, k) + waited;
+    const auto slot = timing.timer_overhead_cycles() + spacing * k;
+    if (at < slot) {
+      waited += slot - at;
+      at = slot;
+    }
     st.spike_times.push_back(start + timing.params().clock.duration(at));
   }
 };
 
 CoreUpdate::CoreUpdate(const Network& network, const Mapping& mapping, const Routing& routing,
-                       const hw::s1::CoreTiming& timing, const SampleSchedule& schedule,
+                       const hw::s1::CoreTiming& timing, SimTime period, const SampleSchedule& schedule,
                        const std::vector<SourceDriver>& drivers, const std::vector<std::vector<PopulationSpikes>>& inputs,
                        std::int64_t raster_sample)
-    : network_(network), m_(mapping), routing_(routing), timing_(timing), schedule_(schedule), inputs_(inputs) {
+    : network_(network), m_(mapping), routing_(routing), timing_(timing), period_(period), schedule_(schedule), inputs_(inputs) {
   driver_of_.assign(network.populations.size(), -1);
   for (std::size_t d = 0; d < drivers.size(); ++d) driver_of_[static_cast<std::size_t>(drivers[d].population)] = static_cast<int>(d);
   group_bounds_.resize(network.populations.size());
@@ -51,7 +63,11 @@ void CoreUpdate::update(std::size_t c, std::int64_t T, SimTime tick_start, CoreS
   st.inbox.clear();
   const SimTime start = hw::s1::max(tick_start, st.busy_until);
   st.tick_began = start;
-  Emitter emit{st, start, timing_};
+  // Spikes a core may send in one tick: its neurons, or a delay core's atoms × stages.
+  const std::int64_t max_spikes = s.kind == CoreKind::Neurons         ? s.count
+                                  : s.kind == CoreKind::DelayExtension ? static_cast<std::int64_t>(s.count) * s.stages
+                                                                       : 0;
+  Emitter emit{st, start, timing_, timing_.spike_spacing_cycles(period_, max_spikes), hw::s1::Cycles(0)};
   std::int64_t updated = 0;
   if (s.kind == CoreKind::Neurons) {
     update_neurons(pc, s, T, st, emit);

@@ -4,7 +4,9 @@
 // ring-buffer slot T and evaluate the neurons whose fire tick falls at T for one of their tile's
 // samples (instant decay) or all neurons (integrate-and-fire); spike-source cores emit the
 // sample's input spikes; delay-extension cores re-emit the spikes scheduled for T. Each spike
-// leaves at the time the core's cycle count (hw CoreTiming) reaches it. Output spikes set the
+// leaves at the time the core's cycle count (hw CoreTiming) reaches it, but (sPyNNaker 4–5) not
+// before its send slot: neuron and delay cores space their k-th spike k·time_between_spikes after
+// the update loop starts (CoreTiming::spike_spacing_cycles). Output spikes set the
 // sample's output bits; the raster sample's spikes are recorded.
 #include <cstdint>
 #include <vector>
@@ -23,8 +25,9 @@ class CoreUpdate {
  public:
   /// `inputs`: per global sample, the encoded spikes per source driver (in `drivers` order);
   /// `raster_sample`: global sample to record (−1: none). All are referenced, not copied.
+  /// `period`: the timer period (sets the sPyNNaker 4–5 spike spacing, CoreTiming).
   CoreUpdate(const Network& network, const Mapping& mapping, const Routing& routing, const hw::s1::CoreTiming& timing,
-             const SampleSchedule& schedule, const std::vector<SourceDriver>& drivers,
+             hw::s1::SimTime period, const SampleSchedule& schedule, const std::vector<SourceDriver>& drivers,
              const std::vector<std::vector<PopulationSpikes>>& inputs, std::int64_t raster_sample);
 
   /// Runs core `c`'s timer event of tick `T` (starting no earlier than `tick_start`): clears its
@@ -46,6 +49,7 @@ class CoreUpdate {
   const Mapping& m_;
   const Routing& routing_;
   const hw::s1::CoreTiming& timing_;
+  hw::s1::SimTime period_;
   const SampleSchedule& schedule_;
   const std::vector<std::vector<PopulationSpikes>>& inputs_;
   std::vector<int> driver_of_;                           ///< per population: its driver, −1 if none

@@ -51,7 +51,7 @@ class Executor {
         timing_(opt.core),
         cores_(make_core_states(network, m)),
         inputs_(encode_inputs()),
-        update_(network, m, routing, timing_, schedule_, encoder_.drivers(), inputs_, opt.raster_sample),
+        update_(network, m, routing, timing_, tick_period_, schedule_, encoder_.drivers(), inputs_, opt.raster_sample),
         routing_(m, routing, opt),
         delivery_(m, timing_, opt.input_queue_packets),
         out_bits_(static_cast<std::size_t>(schedule_.samples), std::vector<std::uint8_t>(static_cast<std::size_t>(output().size()), 0)) {
@@ -123,8 +123,16 @@ class Executor {
   /// Totals: cores in core order, then routers and groups; accuracy, times, energy.
   void summarise() {
     ExecutorResult& res = res_;
-    for (const CoreState& st : cores_) {
+    res.per_population.assign(network_.populations.size(), {});
+    for (std::size_t c = 0; c < cores_.size(); ++c) {
+      const CoreState& st = cores_[c];
       const CoreCounters& k = st.counters;
+      PopulationLoad& load = res.per_population[static_cast<std::size_t>(m_.slices[static_cast<std::size_t>(m_.cores[c].slice)].population)];
+      load.packets_delivered += k.delivered;
+      load.packets_dropped_input_queue += k.queue_drops;
+      load.late_spikes += k.late_packets;
+      load.core_overruns += k.timing.overruns;
+      load.worst_tick_cycles = std::max(load.worst_tick_cycles, k.timing.max_tick.value);
       res.spikes += k.spikes;
       res.synaptic_events += k.synaptic_events;
       res.packets_delivered += k.delivered;

@@ -80,6 +80,15 @@ struct RasterSpike {
   std::int64_t neuron;
 };
 
+/// Where the load falls: one population's cores (neuron and its delay-extension cores), summed.
+struct PopulationLoad {
+  std::int64_t packets_delivered = 0;    ///< packets accepted by its cores' input queues
+  std::int64_t packets_dropped_input_queue = 0;
+  std::int64_t late_spikes = 0;
+  std::int64_t core_overruns = 0;
+  std::int64_t worst_tick_cycles = 0;
+};
+
 struct ExecutorResult {
   std::int64_t samples = 0;
   std::int64_t correct = 0;
@@ -107,6 +116,7 @@ struct ExecutorResult {
   std::int64_t core_overruns = 0;         ///< (core, tick) whose work ran past the next tick
   std::int64_t worst_tick_cycles = 0;     ///< longest work of one core in one tick
   std::vector<std::int64_t> router_packets;  ///< per machine chip
+  std::vector<PopulationLoad> per_population;  ///< per network population (delay cores count for their source)
   /// Hardware-model statistics summed over every router, inter-chip link and ring buffer (chip
   /// and core order), for profiles and for checking that optimisations leave the model unchanged.
   hw::s1::Router::Stats router_stats;

@@ -14,7 +14,7 @@ using hw::s1::Ticks;
 PacketDelivery::PacketDelivery(const Mapping& mapping, const hw::s1::CoreTiming& timing, int input_queue_packets)
     : m_(mapping),
       cpu_(timing.params().clock),
-      input_queue_packets_(input_queue_packets),
+      input_queue_packets_(hw::s1::incoming_spike_buffer_capacity(input_queue_packets)),
       prepared_(mapping.matrices.size()),
       row_duration_(mapping.matrices.size()),
       miss_duration_(cpu_.duration(timing.miss_cycles())),
@@ -40,17 +40,22 @@ void PacketDelivery::deliver(std::size_t c, std::int64_t T, SimTime period, Core
     });
     const auto& table = m_.population_table[static_cast<std::size_t>(pc.slice)];
     SimTime cursor = st.busy_until;
-    st.queue_starts.clear();
-    std::size_t waiting_from = 0;  // first accepted packet that had not started at `arrival`
+    st.queue_leaves.clear();
+    std::size_t waiting_from = 0;  // first accepted packet still in the buffer at `arrival`
+    SimTime prev_begin;
     for (const Delivery& d : st.inbox) {
-      while (waiting_from < st.queue_starts.size() && st.queue_starts[waiting_from] <= d.time) ++waiting_from;
-      if (st.queue_starts.size() - waiting_from >= static_cast<std::size_t>(input_queue_packets_)) {
+      while (waiting_from < st.queue_leaves.size() && st.queue_leaves[waiting_from] <= d.time) ++waiting_from;
+      if (st.queue_leaves.size() - waiting_from >= static_cast<std::size_t>(input_queue_packets_)) {
         ++st.counters.queue_drops;
         continue;
       }
       ++st.counters.delivered;
       const SimTime begin = hw::s1::max(cursor, d.time);
-      st.queue_starts.push_back(begin);
+      // A packet leaves the buffer when its row's DMA starts (spike_processing.c): at once if
+      // the DMA pipeline is idle, else when the previous row is handed to processing — the
+      // DMA-complete callback starts the next read before it processes the row just fetched.
+      st.queue_leaves.push_back(st.queue_leaves.empty() ? d.time : hw::s1::max(d.time, prev_begin));
+      prev_begin = begin;
       cursor = process(s, table, d, begin, T, period, st);
     }
     st.busy_until = cursor;

@@ -1,7 +1,9 @@
 #pragma once
 // The executor's delivery step (NEST's delivery, after update and routing): one target core's
-// arrivals of tick T, in (time, source core, atom) order, enter the bounded input queue (full →
-// dropped) and are processed one by one — master population table binary search, row DMA,
+// arrivals of tick T, in (time, source core, atom) order, enter the bounded input queue (sPyNNaker's
+// incoming spike buffer: capacity hw incoming_spike_buffer_capacity, 255 for the default 256; full
+// → dropped; a packet leaves it when its row DMA starts, i.e. while the previous row is being
+// processed — two rows are out of the buffer at once) and are processed one by one — master population table binary search, row DMA,
 // synapses, cycle costs (hw CoreTiming) — adding into ring-buffer slot T + d. A synapse whose
 // processing ends after the start of tick T + d is late: its contribution is lost (counted in
 // late_spikes per packet). Delay-extension cores queue each packet's stages for re-sending.
@@ -19,7 +21,7 @@ namespace grindstone::snn::spinnaker1 {
 class PacketDelivery {
  public:
   /// Prepares every synaptic matrix of `mapping` (row plans, and each row's processing time,
-  /// converted from cycles once). `input_queue_packets`: the input queue's capacity.
+  /// converted from cycles once). `input_queue_packets`: sPyNNaker's incoming_spike_buffer_size.
   PacketDelivery(const Mapping& mapping, const hw::s1::CoreTiming& timing, int input_queue_packets);
 
   /// Processes core `c`'s inbox of tick `T` (tick period `period`) and records its tick's work.

@@ -142,6 +142,17 @@ nlohmann::json report_json(const Network& network, const Simulation& sim, const 
   for (std::size_t p = 0; p < network.populations.size(); ++p)
     if (!network.populations[p].is_source()) enc[network.populations[p].name] = m.encodings[p].description;
   j["weight_encoding"] = enc;
+  // Which layer's cores take the load (delay-extension cores count for the population they delay).
+  nlohmann::json loads = nlohmann::json::object();
+  for (std::size_t p = 0; p < r.per_population.size() && p < network.populations.size(); ++p) {
+    const PopulationLoad& l = r.per_population[p];
+    loads[network.populations[p].name] = {{"packets_delivered", l.packets_delivered},
+                                          {"packets_dropped_input_queue", l.packets_dropped_input_queue},
+                                          {"late_spikes", l.late_spikes},
+                                          {"core_overruns", l.core_overruns},
+                                          {"worst_tick_cycles", l.worst_tick_cycles}};
+  }
+  j["per_population"] = loads;
   if (!sim.auto_trials.empty()) {
     nlohmann::json trials = nlohmann::json::array();
     for (const auto& [tsf, ok] : sim.auto_trials) trials.push_back({{"time_scale_factor", tsf}, {"clean", ok}});
