@@ -49,5 +49,6 @@ void register_export(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_estimate(CLI::App& app);
 void register_zoo(CLI::App& app);
+void register_sweep(CLI::App& app);
 
 }  // namespace grindstone::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   register_bench(app);
   register_estimate(app);
   register_zoo(app);
+  register_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

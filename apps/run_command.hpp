@@ -10,6 +10,7 @@
 
 #include "apps/cli_common.hpp"
 #include "datasets/dataset.hpp"
+#include "snn_runtime/spinnaker1/simulation.hpp"
 
 namespace grindstone::cli {
 
@@ -72,6 +73,9 @@ RunResult run_network(const RunOptions& options, const datasets::Dataset& data);
 RunResult run_single_pass(const RunOptions& options, const datasets::Dataset& data);
 RunResult run_rate(const RunOptions& options, const datasets::Dataset& data);
 RunResult run_spinnaker1(const RunOptions& options, const datasets::Dataset& data);
+/// The SpiNNaker 1 simulation options of `options` (machine, faults, timing; InputError on bad
+/// values), shared by `run` and `sweep`.
+snn::spinnaker1::SimulationOptions spinnaker1_options(const RunOptions& options);
 RunResult run_spinnaker2(const RunOptions& options, const datasets::Dataset& data);
 
 }  // namespace grindstone::cli

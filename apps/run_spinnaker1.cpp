@@ -33,12 +33,8 @@ std::vector<int> parse_ints(const std::string& text, std::size_t n, const std::s
 
 }  // namespace
 
-RunResult run_spinnaker1(const RunOptions& options, const datasets::Dataset& data) {
+snn::spinnaker1::SimulationOptions spinnaker1_options(const RunOptions& options) {
   namespace s1 = snn::spinnaker1;
-  const snn::Network network = snn::load_network(options.network);
-  const std::string context = options.network.filename().string();
-  datasets::check_fits(data, network.input_shape, context);
-
   s1::SimulationOptions so;
   so.mapping.tiles = options.tiles;
   so.mapping.machine = hw::s1::Machine::Params::for_boards(options.boards);
@@ -69,6 +65,15 @@ RunResult run_spinnaker1(const RunOptions& options, const datasets::Dataset& dat
     require_input(so.executor.time_scale_factor > 0, "--time-scale-factor", "must be positive");
   }
   if (options.plots_dir) so.executor.raster_sample = 0;
+  return so;
+}
+
+RunResult run_spinnaker1(const RunOptions& options, const datasets::Dataset& data) {
+  namespace s1 = snn::spinnaker1;
+  const snn::Network network = snn::load_network(options.network);
+  const std::string context = options.network.filename().string();
+  datasets::check_fits(data, network.input_shape, context);
+  const s1::SimulationOptions so = spinnaker1_options(options);
 
   const s1::Simulation sim = s1::simulate(network, data, so, context);
   if (options.plots_dir) s1::write_plots(*options.plots_dir, network, sim.mapping, sim.result);

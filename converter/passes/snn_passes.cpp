@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "snn_runtime/network/temporal_groups.hpp"
 
 namespace grindstone::passes {
 
@@ -184,16 +185,7 @@ void decode_output(SnnState& state) {
 
 void temporal_groups(SnnState& state, int groups) {
   require_input(groups >= 1 && groups <= 64, "--temporal-groups", std::to_string(groups) + " is outside 1..64");
-  for (auto& p : state.network.populations) {
-    p.tick *= groups;
-    p.temporal_groups = p.role == snn::PopulationRole::Bias ? 1 : groups;
-  }
-  for (const auto& pr : state.network.projections) {
-    const int lo = snn::min_delay(state.network, pr), hi = snn::max_delay(state.network, pr);
-    if (lo < 1 || hi > 2 * groups - 1)
-      throw InternalError("temporal_groups: projection '" + pr.name + "' has delays " + std::to_string(lo) + ".." +
-                          std::to_string(hi) + " outside [1, " + std::to_string(2 * groups - 1) + "]");
-  }
+  snn::set_temporal_groups(state.network, groups, "--temporal-groups");
 }
 
 void quantise(SnnState& state, const snn::WeightFormat& format) {

@@ -1,5 +1,6 @@
 #include "snn_runtime/spinnaker1/plots.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -52,6 +53,35 @@ void write_plots(const std::filesystem::path& dir, const Network& network, const
   }
   raster << "\n";
   plot_png(dir / "raster.png", raster.str());
+}
+
+void write_sweep_plot(const std::filesystem::path& path, const std::vector<SweepPoint>& points, double single_pass_accuracy) {
+  std::vector<int> groups;
+  for (const SweepPoint& p : points)
+    if (std::find(groups.begin(), groups.end(), p.temporal_groups) == groups.end()) groups.push_back(p.temporal_groups);
+  std::ostringstream g;
+  for (std::size_t k = 0; k < groups.size(); ++k) {
+    g << "$k" << k << " << EOD\n";
+    for (const SweepPoint& p : points) {
+      if (p.temporal_groups != groups[k]) continue;
+      const double sent = p.packets_sent > 0 ? static_cast<double>(p.packets_sent) : 1.0;
+      g << p.time_scale_factor << ' ' << p.accuracy << ' ' << static_cast<double>(p.packets_dropped) / sent << ' '
+        << static_cast<double>(p.late_spikes) / sent << '\n';
+    }
+    g << "EOD\n";
+  }
+  g << "set multiplot layout 2,1 title 'SpiNNaker 1 settings map'\n"
+    << "set logscale x 2\nset xlabel 'time-scale factor'\nset key outside right\nset grid\n"
+    << "set ylabel 'accuracy'\nset yrange [0:1.05]\nplot ";
+  for (std::size_t k = 0; k < groups.size(); ++k)
+    g << (k ? ", " : "") << "$k" << k << " using 1:2 with linespoints lw 2 title 'K = " << groups[k] << "'";
+  if (single_pass_accuracy >= 0) g << ", " << single_pass_accuracy << " with lines dt 2 lc 'black' title 'single-pass'";
+  g << "\nset ylabel 'fraction of packets sent'\nset yrange [0:*]\nplot ";
+  for (std::size_t k = 0; k < groups.size(); ++k)
+    g << (k ? ", " : "") << "$k" << k << " using 1:3 with linespoints lw 2 title 'dropped, K = " << groups[k] << "', $k" << k
+      << " using 1:4 with linespoints dt 3 title 'late, K = " << groups[k] << "'";
+  g << "\nunset multiplot\n";
+  plot_png(path, g.str());
 }
 
 }  // namespace grindstone::snn::spinnaker1
