@@ -22,6 +22,7 @@
 #include "snn_runtime/network/decode.hpp"
 #include "snn_runtime/network/input_spikes.hpp"
 #include "testing/engine_networks.hpp"
+#include "testing/single_pass_checks.hpp"
 #include "tests/test_support.hpp"
 
 using namespace grindstone;
@@ -256,19 +257,7 @@ TEST_CASE("single-pass: identical results on 1 and 2 threads") {
   const auto images = random_images(64, n, 4);
   std::vector<std::uint8_t> labels(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) labels[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i % 10);
-  SinglePassRun one, two;
-  {
-    ThreadLimit limit(1);
-    one = engine.run(images.data(), labels.data(), n);
-  }
-  {
-    ThreadLimit limit(2);
-    two = engine.run(images.data(), labels.data(), n);
-  }
-  CHECK(one.predictions == two.predictions);
-  CHECK(one.spikes == two.spikes);
-  CHECK(one.synaptic_events == two.synaptic_events);
-  CHECK(one.correct == two.correct);
+  check_thread_independent(engine, images.data(), labels.data(), n);
 }
 
 TEST_CASE("rate: one IF layer fires floor(t·I/θ) times under constant current") {

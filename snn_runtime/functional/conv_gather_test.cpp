@@ -14,6 +14,7 @@
 #include "snn_runtime/functional/scatter.hpp"
 #include "snn_runtime/functional/single_pass.hpp"
 #include "testing/engine_networks.hpp"
+#include "testing/single_pass_checks.hpp"
 
 using namespace grindstone;
 using namespace grindstone::snn;
@@ -167,18 +168,7 @@ TEST_CASE("single-pass with 8-/16-/32-channel convs, OR pools and dense: direct 
       }
       const std::int64_t n = 2 * SinglePassEngine::kChunkSamples + 9;
       const auto images = random_images(variant.input_shape.size(), n, 8);
-      SinglePassRun one, two;
-      {
-        ThreadLimit limit(1);
-        one = engine.run(images.data(), nullptr, n);
-      }
-      {
-        ThreadLimit limit(2);
-        two = engine.run(images.data(), nullptr, n);
-      }
-      CHECK(one.predictions == two.predictions);
-      CHECK(one.spikes == two.spikes);
-      CHECK(one.synaptic_events == two.synaptic_events);
+      check_thread_independent(engine, images.data(), nullptr, n);
     }
   }
 }

@@ -9,6 +9,7 @@
 #include "common/parallel.hpp"
 #include "snn_runtime/functional/single_pass.hpp"
 #include "testing/engine_networks.hpp"
+#include "testing/single_pass_checks.hpp"
 
 using namespace grindstone;
 using namespace grindstone::snn;
@@ -90,18 +91,7 @@ TEST_CASE("dense tiles: same results on 1 and 2 threads") {
   REQUIRE(engine.path() == "dense-tiles");
   const std::int64_t n = 2 * SinglePassEngine::kChunkSamples + 5;
   const auto images = random_images(50, n, 6);
-  SinglePassRun one, two;
-  {
-    ThreadLimit limit(1);
-    one = engine.run(images.data(), nullptr, n);
-  }
-  {
-    ThreadLimit limit(2);
-    two = engine.run(images.data(), nullptr, n);
-  }
-  CHECK(one.predictions == two.predictions);
-  CHECK(one.spikes == two.spikes);
-  CHECK(one.synaptic_events == two.synaptic_events);
+  check_thread_independent(engine, images.data(), nullptr, n);
 }
 
 TEST_CASE("dense tiles: not used for float weights or bit-plane input, and says why") {
