@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "apps/cli_common.hpp"
+#include "apps/commands.hpp"
 #include "apps/functional_report.hpp"
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
@@ -28,19 +29,6 @@
 
 namespace grindstone::cli {
 namespace {
-
-struct CompareOptions {
-  CommonOptions common;
-  std::string model;
-  std::string sharpened;
-  std::string sharpened_input = "bitplanes";
-  std::string dataset = "mnist";
-  std::string data_dir;
-  std::int64_t limit = 0;
-  std::vector<int> timesteps{8, 16, 32, 64, 128, 256};
-  std::string plot;
-  UserDataOptions user;
-};
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -95,20 +83,34 @@ void write_plot(const std::filesystem::path& path, const nlohmann::json& report)
 }
 
 void run_compare(const CompareOptions& opt) {
-  ThreadLimit threads(opt.common.threads);
   const datasets::DataSource source = data_source(opt.dataset, opt.data_dir, opt.limit, opt.user);
   if (!source.user()) datasets::check_dataset_name(opt.dataset);
+  const ann::Model model = keras::load_model(opt.model);
+  const auto test = datasets::load_source(source, datasets::Split::Test, /*require_labels=*/true);
+  datasets::check_fits(test, model.input_shape(), opt.model);
+  // Users' own inputs are also the normalisation data (the only images we have).
+  const auto training = source.user() ? test : datasets::load(opt.dataset, datasets::Split::Train, source.data_dir);
+  std::optional<ann::Model> sharpened;
+  if (!opt.sharpened.empty()) sharpened.emplace(keras::load_model(opt.sharpened));
+  Report r = compare_report(opt, model, test, training, sharpened ? &*sharpened : nullptr);
+  if (source.user()) r.json["inputs"] = source.inputs->string();
+  emit(opt.common, r.json, r.human);
+}
+
+}  // namespace
+
+Report compare_report(const CompareOptions& opt, const ann::Model& model, const datasets::Dataset& test,
+                      const datasets::Dataset& training, const ann::Model* sharpened_model) {
+  ThreadLimit threads(opt.common.threads);
+  require_input(test.labelled, "compare", "the samples have no labels (give --labels / y)");
+  datasets::check_fits(test, model.input_shape(), opt.model);
   require_input(!opt.timesteps.empty(), "--timesteps", "no values");
   std::vector<int> ts = opt.timesteps;
   for (int t : ts) require_input(t >= 1 && t <= 100000, "--timesteps", std::to_string(t) + " is outside 1..100000");
   std::sort(ts.begin(), ts.end());
   ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
 
-  // Rate side. Users' own inputs are also the normalisation data (the only images we have).
-  const ann::Model model = keras::load_model(opt.model);
-  const auto test = datasets::load_source(source, datasets::Split::Test, /*require_labels=*/true);
-  datasets::check_fits(test, model.input_shape(), opt.model);
-  const auto training = source.user() ? test : datasets::load(opt.dataset, datasets::Split::Train, source.data_dir);
+  // Rate side.
   const auto ann_eval = ann::evaluate(model, test, datasets::InputEncoding::Real, opt.common.threads);
   passes::RateConversionOptions rate_conversion;
   rate_conversion.threads = opt.common.threads;
@@ -121,7 +123,6 @@ void run_compare(const CompareOptions& opt) {
 
   nlohmann::json report;
   report["dataset"] = test.name;
-  if (source.user()) report["inputs"] = source.inputs->string();
   report["samples"] = test.size();
   report["model"] = opt.model;
   report["ann_accuracy"] = ann_eval.accuracy;
@@ -142,10 +143,10 @@ void run_compare(const CompareOptions& opt) {
 
   // Single-pass side.
   report["single_pass"] = nullptr;
-  if (!opt.sharpened.empty()) {
+  if (sharpened_model) {
     passes::ConvertOptions convert;
     convert.input = passes::parse_input_encoding(opt.sharpened_input);
-    const auto sharp = passes::convert_single_pass(keras::load_model(opt.sharpened), convert);
+    const auto sharp = passes::convert_single_pass(*sharpened_model, convert);
     snn::SinglePassEngine engine(sharp.network, opt.sharpened);
     datasets::check_fits(test, sharp.network.input_shape, opt.sharpened);
     const auto run = engine.run(test, false);
@@ -177,10 +178,8 @@ void run_compare(const CompareOptions& opt) {
     report["plot"] = opt.plot;
     human << "  plot written to " << opt.plot << "\n";
   }
-  emit(opt.common, report, human.str());
+  return {report, human.str()};
 }
-
-}  // namespace
 
 void register_compare(CLI::App& app) {
   auto opt = std::make_shared<CompareOptions>();

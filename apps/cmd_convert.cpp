@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "apps/cli_common.hpp"
+#include "apps/commands.hpp"
 #include "common/parallel.hpp"
 #include "converter/keras/import.hpp"
 #include "converter/passes/pipeline.hpp"
@@ -17,29 +18,24 @@ namespace grindstone::cli {
 
 namespace {
 
-struct ConvertCommand {
-  CommonOptions common;
-  std::filesystem::path model;
-  std::optional<std::filesystem::path> architecture;
-  std::filesystem::path out;
-  std::string weights = "float";
-  std::string bias = "neurons";
-  std::string input = "threshold";
-  int temporal_groups = 1;
-};
+void run_convert(const ConvertCommandOptions& c) {
+  const Converted converted = convert_model(c, keras::load_model(c.model, c.architecture));
+  emit(c.common, converted.report.json, converted.report.human);
+}
 
-void run_convert(const ConvertCommand& c) {
+}  // namespace
+
+Converted convert_model(const ConvertCommandOptions& c, const ann::Model& model) {
   ThreadLimit threads(c.common.threads);
   passes::ConvertOptions options;
   options.weights = passes::parse_weight_format(c.weights);
   options.bias = passes::parse_bias_mode(c.bias);
   options.input = passes::parse_input_encoding(c.input);
   options.temporal_groups = c.temporal_groups;
-  const ann::Model model = keras::load_model(c.model, c.architecture);
   std::ostringstream log;
   const auto result = passes::convert_single_pass(model, options, c.common.verbose ? &log : nullptr);
   if (c.common.verbose) std::cerr << log.str();
-  snn::save_network(result.network, c.out);
+  if (!c.out.empty()) snn::save_network(result.network, c.out);
 
   const auto counts = passes::count(result.network);
   std::int64_t clipped_total = 0;
@@ -50,7 +46,6 @@ void run_convert(const ConvertCommand& c) {
   }
   nlohmann::json report = {
       {"model", c.model.string()},
-      {"out", c.out.string()},
       {"populations", counts.populations},
       {"neurons", counts.neurons},
       {"bias_neurons", counts.bias_neurons},
@@ -70,8 +65,9 @@ void run_convert(const ConvertCommand& c) {
       {"passes", result.network.provenance.passes},
       {"source_sha256", result.network.provenance.source_sha256},
   };
+  if (!c.out.empty()) report["out"] = c.out.string();
   std::ostringstream human;
-  human << "wrote " << c.out.string() << "\n"
+  human << (c.out.empty() ? std::string("converted ") + c.model.string() : "wrote " + c.out.string()) << "\n"
         << "  populations " << counts.populations << ", projections " << counts.projections << "\n"
         << "  neurons " << counts.neurons << " (+ " << counts.bias_neurons << " bias neurons, " << counts.input_neurons
         << " spike sources)\n"
@@ -83,13 +79,11 @@ void run_convert(const ConvertCommand& c) {
     for (const auto& cw : result.clipped)
       if (cw.clipped > 0) human << "    " << cw.projection << ": " << cw.clipped << " of " << cw.weights << "\n";
   }
-  emit(c.common, report, human.str());
+  return {result.network, {report, human.str()}};
 }
 
-}  // namespace
-
 void register_convert(CLI::App& app) {
-  auto c = std::make_shared<ConvertCommand>();
+  auto c = std::make_shared<ConvertCommandOptions>();
   auto* cmd = app.add_subcommand("convert", "Convert a sharpened Keras model to a spiking network (.snn.h5)");
   add_common_options(*cmd, c->common);
   cmd->add_option("model", c->model, "Keras model (.h5/.hdf5/.keras)")->required();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "apps/cli_common.hpp"
+#include "apps/commands.hpp"
 #include "common/error.hpp"
 #include "converter/ann/inference.hpp"
 #include "converter/keras/import.hpp"
@@ -18,29 +19,27 @@ namespace grindstone::cli {
 
 namespace {
 
-struct EvalOptions {
-  CommonOptions common;
-  std::string model;
-  std::string architecture;
-  std::string dataset = "mnist";
-  std::string data_dir;
-  std::int64_t limit = 0;
-  std::string input = "real";
-  UserDataOptions user;
-};
-
 void run_eval(const EvalOptions& opt) {
   require_input(opt.limit >= 0, "--limit", std::to_string(opt.limit) + " must not be negative");
   const datasets::DataSource source = data_source(opt.dataset, opt.data_dir, opt.limit, opt.user);
   if (!source.user()) datasets::check_dataset_name(opt.dataset);
-  const auto encoding = datasets::parse_encoding(opt.input);
+  (void)datasets::parse_encoding(opt.input);  // refuse a bad --input before loading anything
   std::optional<std::filesystem::path> architecture;
   if (!opt.architecture.empty()) architecture = opt.architecture;
   const ann::Model model = keras::load_model(opt.model, architecture);
-  const ann::ReferenceInference inference(model);
-
   const auto data = datasets::load_source(source, datasets::Split::Test, /*require_labels=*/true);
+  Report r = eval_report(opt, model, data);
+  if (source.user()) r.json["inputs"] = source.inputs->string();
+  emit(opt.common, r.json, r.human);
+}
+
+}  // namespace
+
+Report eval_report(const EvalOptions& opt, const ann::Model& model, const datasets::Dataset& data) {
+  const auto encoding = datasets::parse_encoding(opt.input);
+  require_input(data.labelled, "eval", "the samples have no labels (give --labels / y)");
   datasets::check_fits(data, model.input_shape(), opt.model);
+  const ann::ReferenceInference inference(model);
   const auto ev = ann::evaluate(inference, data, encoding, opt.common.threads);
 
   nlohmann::json report = {{"model", opt.model},
@@ -51,16 +50,13 @@ void run_eval(const EvalOptions& opt) {
                            {"accuracy", ev.accuracy},
                            {"seconds", ev.seconds},
                            {"samples_per_second", ev.samples_per_second}};
-  if (source.user()) report["inputs"] = source.inputs->string();
   std::ostringstream human;
   human << opt.model << " on " << data.name << " test (" << ev.samples << " samples, inputs "
         << datasets::to_string(encoding) << "): accuracy " << std::fixed << std::setprecision(4) << ev.accuracy << " ("
         << ev.correct << " correct), " << std::setprecision(3) << ev.seconds << " s, " << std::setprecision(0)
         << ev.samples_per_second << " samples/s";
-  emit(opt.common, report, human.str());
+  return {report, human.str()};
 }
-
-}  // namespace
 
 void register_eval(CLI::App& app) {
   auto opt = std::make_shared<EvalOptions>();

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "apps/cli_common.hpp"
+#include "apps/commands.hpp"
 #include "converter/keras/import.hpp"
 
 namespace grindstone::cli {
@@ -26,11 +27,9 @@ struct InspectOptions {
 
 nlohmann::json shape_json(const Shape& shape) { return nlohmann::json(shape.dims); }
 
-void run_inspect(const InspectOptions& opt) {
-  std::optional<std::filesystem::path> architecture;
-  if (!opt.architecture.empty()) architecture = opt.architecture;
-  const ann::Model model = keras::load_model(opt.model, architecture);
+}  // namespace
 
+Report inspect_report(const ann::Model& model, const std::string& label) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& layer : model.layers) {
     nlohmann::json inputs = nlohmann::json::array();
@@ -41,7 +40,7 @@ void run_inspect(const InspectOptions& opt) {
                       {"params", layer.param_count()},
                       {"inputs", inputs}});
   }
-  const nlohmann::json report = {{"model", opt.model},
+  const nlohmann::json report = {{"model", label},
                                  {"name", model.name},
                                  {"format", model.source.format},
                                  {"keras_version", model.source.keras_version},
@@ -53,7 +52,7 @@ void run_inspect(const InspectOptions& opt) {
                                  {"params_total", model.param_count()}};
 
   std::ostringstream human;
-  human << opt.model << ": " << model.source.format << ", Keras "
+  human << label << ": " << model.source.format << ", Keras "
         << (model.source.keras_version.empty() ? "unknown" : model.source.keras_version)
         << (model.source.backend.empty() ? "" : " (" + model.source.backend + ")") << ", model '" << model.name
         << "'\n";
@@ -74,7 +73,16 @@ void run_inspect(const InspectOptions& opt) {
     human << '\n';
   }
   human << "total params: " << model.param_count() << " (shapes per sample, channels-last)";
-  emit(opt.common, report, human.str());
+  return {report, human.str()};
+}
+
+namespace {
+
+void run_inspect(const InspectOptions& opt) {
+  std::optional<std::filesystem::path> architecture;
+  if (!opt.architecture.empty()) architecture = opt.architecture;
+  const Report r = inspect_report(keras::load_model(opt.model, architecture), opt.model);
+  emit(opt.common, r.json, r.human);
 }
 
 }  // namespace

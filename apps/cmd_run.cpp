@@ -6,8 +6,13 @@
 #include "common/parallel.hpp"
 #include "datasets/npy.hpp"
 #include "datasets/user_data.hpp"
+#include "snn_runtime/network/snn_file.hpp"
 
 namespace grindstone::cli {
+
+snn::Network load_run_network(const RunOptions& options) {
+  return options.network_model ? *options.network_model : snn::load_network(options.network);
+}
 
 datasets::Dataset load_run_data(const RunOptions& options) {
   datasets::DataSource source;

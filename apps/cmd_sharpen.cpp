@@ -13,6 +13,7 @@
 #include <string>
 
 #include "apps/cli_common.hpp"
+#include "apps/sharpen_command.hpp"
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "converter/ann/inference.hpp"
@@ -28,45 +29,6 @@
 namespace grindstone::cli {
 
 namespace {
-
-struct SharpenOptions {
-  CommonOptions common;
-  std::string dataset = "mnist";
-  std::string data_dir;
-  std::string arch;
-  std::string from;
-  std::string architecture;  ///< JSON for a weights-only --from model
-  std::string out;
-  std::string recipe = "auto";
-  double validation_split = 0.1;
-  // Training flags: unset ones come from the recipe.
-  std::optional<int> epochs;
-  std::optional<std::string> schedule;
-  bool uniform = false;
-  int key_width = 100;
-  bool disjoint = false;
-  std::uint64_t seed = 1;
-  std::string input = "real";
-  std::optional<std::string> optimizer;
-  std::optional<double> lr;
-  std::optional<int> batch_size;
-  std::optional<int> augment_shift;
-  std::int64_t limit = 0;
-  std::int64_t test_limit = 0;
-  bool keep_batch_norm = false;
-  // adaptive (min_init_epochs: the recipe's unless given)
-  sharpen::AdaptiveConfig adaptive;
-  std::optional<int> min_init_epochs;
-  // simple
-  std::optional<int> start_epoch;
-  std::optional<int> steps;
-  // scheduled
-  int start = 5;
-  int duration = 4;
-  int intermission = 2;
-  UserDataOptions user;  ///< training samples
-  UserDataOptions test;  ///< test samples (--test-inputs/--test-labels)
-};
 
 /// The recipe's values for every training flag the user did not give.
 struct Resolved {
@@ -136,14 +98,25 @@ struct Samples {
   std::vector<int> train_y, validation_y, test_y;
 };
 
-Samples load_samples(const SharpenOptions& opt, datasets::InputEncoding encoding) {
-  const datasets::DataSource train = data_source(opt.dataset, opt.data_dir, opt.limit, opt.user);
-  const datasets::DataSource test = data_source(opt.dataset, opt.data_dir, opt.test_limit, opt.test);
-  require_input(train.user() == test.user(), train.user() ? "--inputs" : "--test-inputs",
-                "give both --inputs (training) and --test-inputs (the samples the accuracies are measured on), or neither");
+Samples load_samples(const SharpenOptions& opt, datasets::InputEncoding encoding, const datasets::Dataset* train_given,
+                     const datasets::Dataset* test_given) {
+  require_input((train_given == nullptr) == (test_given == nullptr), "sharpen",
+                "give both the training and the test samples, or neither");
   Samples s;
-  s.train_data = datasets::load_source(train, datasets::Split::Train, /*require_labels=*/true);
-  s.test_data = datasets::load_source(test, datasets::Split::Test, /*require_labels=*/true);
+  if (train_given) {
+    require_input(train_given->labelled && test_given->labelled, "sharpen", "the samples need labels (y)");
+    s.train_data = *train_given;
+    s.test_data = *test_given;
+    if (opt.limit > 0) s.train_data.truncate(opt.limit);
+    if (opt.test_limit > 0) s.test_data.truncate(opt.test_limit);
+  } else {
+    const datasets::DataSource train = data_source(opt.dataset, opt.data_dir, opt.limit, opt.user);
+    const datasets::DataSource test = data_source(opt.dataset, opt.data_dir, opt.test_limit, opt.test);
+    require_input(train.user() == test.user(), train.user() ? "--inputs" : "--test-inputs",
+                  "give both --inputs (training) and --test-inputs (the samples the accuracies are measured on), or neither");
+    s.train_data = datasets::load_source(train, datasets::Split::Train, /*require_labels=*/true);
+    s.test_data = datasets::load_source(test, datasets::Split::Test, /*require_labels=*/true);
+  }
   require_input(s.test_data.sample_shape() == s.train_data.sample_shape(), "--test-inputs",
                 "samples of shape " + s.test_data.sample_shape().to_string() + " but the training samples are " +
                     s.train_data.sample_shape().to_string());
@@ -176,15 +149,18 @@ nlohmann::json history_json(const sharpen::TrainResult& result) {
   return history;
 }
 
-void run_sharpen(const SharpenOptions& opt) {
+}  // namespace
+
+Report sharpen_report(const SharpenOptions& opt, const datasets::Dataset* train_given,
+                      const datasets::Dataset* test_given) {
   require_input(opt.arch.empty() != opt.from.empty(), "grindstone sharpen", "give exactly one of --arch and --from");
   require_input(!opt.out.empty(), "--out", "missing output file");
   require_input(opt.limit >= 0 && opt.test_limit >= 0, "--limit", "must not be negative");
   require_input(opt.validation_split >= 0.0 && opt.validation_split < 1.0, "--validation-split", "must be in [0, 1)");
-  if (!opt.user.inputs) datasets::check_dataset_name(opt.dataset);
+  if (!opt.user.inputs && !train_given) datasets::check_dataset_name(opt.dataset);
   const auto encoding = datasets::parse_encoding(opt.input);
   ThreadLimit threads(opt.common.threads);
-  const Samples data = load_samples(opt, encoding);
+  const Samples data = load_samples(opt, encoding, train_given, test_given);
 
   sharpen::BuildOptions build;
   build.num_classes = data.train_data.num_classes;
@@ -300,15 +276,12 @@ void run_sharpen(const SharpenOptions& opt) {
   if (source) human << source_accuracy << " of the source model, ";
   human << result.accuracy_float << " before sharpening, " << result.accuracy_binary << " binary; saved model "
         << saved.accuracy << " -> " << opt.out;
-  emit(opt.common, report, human.str());
+  return {report, human.str()};
 }
 
-}  // namespace
-
-void register_sharpen(CLI::App& app) {
-  auto opt = std::make_shared<SharpenOptions>();
-  auto* cmd = app.add_subcommand("sharpen", "Train a binary spiking network with Whetstone-style sharpening");
-  cmd->footer(sharpen::architecture_grammar() + "\n\n" + sharpen::recipe_help());
+void add_sharpen_options(CLI::App& app, SharpenOptions& options) {
+  CLI::App* cmd = &app;
+  SharpenOptions* opt = &options;
   add_common_options(*cmd, opt->common);
   cmd->add_option("--dataset", opt->dataset, "mnist | fashion-mnist (default mnist)");
   cmd->add_option("--data-dir", opt->data_dir, "Folder holding the dataset's IDX files");
@@ -363,7 +336,17 @@ void register_sharpen(CLI::App& app) {
   cmd->add_option("--test-inputs", opt->test.inputs, "Your own test samples (with --inputs): .npy, .npz or IDX")
       ->check(CLI::ExistingFile);
   cmd->add_option("--test-labels", opt->test.labels, "Labels of --test-inputs")->check(CLI::ExistingFile);
-  cmd->callback([opt] { run_sharpen(*opt); });
+}
+
+void register_sharpen(CLI::App& app) {
+  auto opt = std::make_shared<SharpenOptions>();
+  auto* cmd = app.add_subcommand("sharpen", "Train a binary spiking network with Whetstone-style sharpening");
+  cmd->footer(sharpen::architecture_grammar() + "\n\n" + sharpen::recipe_help());
+  add_sharpen_options(*cmd, *opt);
+  cmd->callback([opt] {
+    const Report r = sharpen_report(*opt, nullptr, nullptr);
+    emit(opt->common, r.json, r.human);
+  });
 }
 
 }  // namespace grindstone::cli

@@ -3,6 +3,7 @@
 // engine (each in its own apps/run_<engine>.cpp). cmd_run.cpp parses and dispatches.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -10,13 +11,16 @@
 
 #include "apps/cli_common.hpp"
 #include "datasets/dataset.hpp"
+#include "snn_runtime/network/network.hpp"
 #include "snn_runtime/spinnaker1/simulation.hpp"
 
 namespace grindstone::cli {
 
 struct RunOptions {
   CommonOptions common;
-  std::filesystem::path network;  ///< NET.snn.h5
+  std::filesystem::path network;  ///< NET.snn.h5 (its file name labels the report)
+  /// An in-memory network to run instead of reading `network` (the Python module's).
+  std::shared_ptr<const snn::Network> network_model;
   std::string engine;             ///< single-pass | rate | spinnaker1 | spinnaker2
   std::string dataset = "mnist";
   std::optional<std::filesystem::path> data_dir;
@@ -61,6 +65,9 @@ struct RunResult {
   std::vector<std::int32_t> outputs;
   std::int64_t output_width = 0;
 };
+
+/// options.network_model, or the network read from options.network.
+snn::Network load_run_network(const RunOptions& options);
 
 /// The samples a run uses: the dataset's test split or --inputs/--labels (labels optional).
 datasets::Dataset load_run_data(const RunOptions& options);

@@ -8,7 +8,7 @@
 namespace grindstone::cli {
 
 RunResult run_rate(const RunOptions& options, const datasets::Dataset& data) {
-  snn::RateEngine engine(snn::load_network(options.network), options.network.filename().string());
+  snn::RateEngine engine(load_run_network(options), options.network.filename().string());
   datasets::check_fits(data, engine.network().input_shape, options.network.filename().string());
   snn::RateOptions rate;
   rate.timesteps = options.timesteps;

@@ -8,7 +8,7 @@
 namespace grindstone::cli {
 
 RunResult run_single_pass(const RunOptions& options, const datasets::Dataset& data) {
-  snn::SinglePassEngine engine(snn::load_network(options.network), options.network.filename().string());
+  snn::SinglePassEngine engine(load_run_network(options), options.network.filename().string());
   datasets::check_fits(data, engine.network().input_shape, options.network.filename().string());
   auto run = engine.run(data, /*keep_predictions=*/true, options.keep_outputs);
   RunResult result;

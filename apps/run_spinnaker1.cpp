@@ -70,7 +70,7 @@ snn::spinnaker1::SimulationOptions spinnaker1_options(const RunOptions& options)
 
 RunResult run_spinnaker1(const RunOptions& options, const datasets::Dataset& data) {
   namespace s1 = snn::spinnaker1;
-  const snn::Network network = snn::load_network(options.network);
+  const snn::Network network = load_run_network(options);
   const std::string context = options.network.filename().string();
   datasets::check_fits(data, network.input_shape, context);
   const s1::SimulationOptions so = spinnaker1_options(options);

@@ -26,7 +26,7 @@ RunResult run_spinnaker2(const RunOptions& options, const datasets::Dataset& dat
   const bool snn_file = file.size() >= 7 && file.compare(file.size() - 7, 7, ".snn.h5") == 0;
   if (!snn_file && options.s2_mode == "ann") return run_spinnaker2_ann(options, data);
   const auto start = std::chrono::steady_clock::now();
-  const snn::Network network = snn::load_network(options.network);
+  const snn::Network network = load_run_network(options);
   datasets::check_fits(data, network.input_shape, file);
   snn::s2::ExecutorOptions exec;
   exec.machine = spinnaker2_machine(options);

@@ -7,6 +7,7 @@ packages=(
   libcli11-dev zlib1g-dev libzip-dev
   dataset-fashion-mnist gnuplot-nox
   python3 python3-numpy python3-h5py python3-pynn python3-brian
+  python3-dev pybind11-dev python3-pytest
 )
 missing=()
 for p in "${packages[@]}"; do

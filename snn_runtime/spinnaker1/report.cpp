@@ -5,7 +5,6 @@
 
 namespace grindstone::snn::spinnaker1 {
 namespace {
-double ratio(std::int64_t a, std::int64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
 
 /// Links the model has: six per live chip (each direction one InterChipLink).
 std::int64_t modelled_links(const Mapping& m) { return static_cast<std::int64_t>(m.machine.chips().size()) * hw::s1::kLinksPerChip; }
