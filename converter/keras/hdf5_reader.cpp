@@ -126,6 +126,46 @@ Hid H5File::open_group(hid_t base, const std::string& path) const {
   return group;
 }
 
+namespace {
+
+/// Strings of an attribute or dataset (`read` is H5Aread or H5Dread bound to it), fixed- or
+/// variable-length; `field` names it in errors through `fail`.
+template <class Read, class Fail>
+std::vector<std::string> read_strings(hid_t type, hid_t space, const std::string& field, Read&& read, Fail&& fail) {
+  const H5S_class_t space_class = H5Sget_simple_extent_type(space);
+  if (space_class == H5S_NULL) return {};
+  const hssize_t count = H5Sget_simple_extent_npoints(space);
+  if (count < 0 || count > (1 << 24)) fail(field + ": absurd element count " + std::to_string(count));
+  if (count == 0) return {};  // Keras writes np.array([]) (float64 or |S1) for no weights
+  if (H5Tget_class(type) != H5T_STRING) fail(field + ": expected strings");
+  const auto n = static_cast<std::size_t>(count);
+  std::vector<std::string> out;
+  out.reserve(n);
+  if (H5Tis_variable_str(type) > 0) {
+    Hid mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.get(), H5T_VARIABLE);
+    H5Tset_cset(mem.get(), H5Tget_cset(type));
+    std::vector<char*> ptrs(n, nullptr);
+    if (read(mem.get(), static_cast<void*>(ptrs.data())) < 0) fail(field + ": cannot be read");
+    for (auto* p : ptrs) out.emplace_back(p ? p : "");
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(mem.get(), space, H5P_DEFAULT, ptrs.data());
+#else
+    H5Dvlen_reclaim(mem.get(), space, H5P_DEFAULT, ptrs.data());
+#endif
+  } else {
+    const std::size_t width = H5Tget_size(type);
+    if (width == 0 || width > (1u << 30) / std::max<std::size_t>(n, 1)) fail(field + ": absurd string size");
+    Hid mem(H5Tcopy(type), H5Tclose);
+    std::vector<char> buffer(width * n);
+    if (read(mem.get(), static_cast<void*>(buffer.data())) < 0) fail(field + ": cannot be read");
+    for (std::size_t i = 0; i < n; ++i) out.push_back(strip_nuls(buffer.data() + i * width, width));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> H5File::string_list_attribute(hid_t object, const std::string& name,
                                                        const std::string& where) const {
   const std::string field = "attribute '" + name + "'";
@@ -135,36 +175,32 @@ std::vector<std::string> H5File::string_list_attribute(hid_t object, const std::
   Hid type(H5Aget_type(attr.get()), H5Tclose);
   Hid space(H5Aget_space(attr.get()), H5Sclose);
   if (!type.valid() || !space.valid()) fail(where, field + ": unreadable type or dataspace");
-  const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
-  if (space_class == H5S_NULL) return {};
-  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
-  if (count < 0 || count > (1 << 24)) fail(where, field + ": absurd element count " + std::to_string(count));
-  if (count == 0) return {};  // Keras writes np.array([]) (float64 or |S1) for no weights
-  if (H5Tget_class(type.get()) != H5T_STRING) fail(where, field + ": expected strings");
-  const auto n = static_cast<std::size_t>(count);
-  std::vector<std::string> out;
-  out.reserve(n);
-  if (H5Tis_variable_str(type.get()) > 0) {
-    Hid mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.get(), H5T_VARIABLE);
-    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
-    std::vector<char*> ptrs(n, nullptr);
-    if (H5Aread(attr.get(), mem.get(), ptrs.data()) < 0) fail(where, field + ": cannot be read");
-    for (auto* p : ptrs) out.emplace_back(p ? p : "");
-#if H5_VERSION_GE(1, 12, 0)
-    H5Treclaim(mem.get(), space.get(), H5P_DEFAULT, ptrs.data());
-#else
-    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, ptrs.data());
-#endif
-  } else {
-    const std::size_t width = H5Tget_size(type.get());
-    if (width == 0 || width > (1u << 30) / std::max<std::size_t>(n, 1)) fail(where, field + ": absurd string size");
-    Hid mem(H5Tcopy(type.get()), H5Tclose);
-    std::vector<char> buffer(width * n);
-    if (H5Aread(attr.get(), mem.get(), buffer.data()) < 0) fail(where, field + ": cannot be read");
-    for (std::size_t i = 0; i < n; ++i) out.push_back(strip_nuls(buffer.data() + i * width, width));
-  }
-  return out;
+  return read_strings(
+      type.get(), space.get(), field, [&](hid_t mem, void* buf) { return H5Aread(attr.get(), mem, buf); },
+      [&](const std::string& message) { fail(where, message); });
+}
+
+std::vector<std::string> H5File::string_list_dataset(hid_t base, const std::string& path,
+                                                     const std::string& where) const {
+  const std::string field = "dataset '" + path + "'";
+  if (!exists(base, path)) fail(where, field + ": missing");
+  Hid dataset(H5Dopen2(base, path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dataset.valid()) fail(where, field + ": is not a dataset");
+  Hid type(H5Dget_type(dataset.get()), H5Tclose);
+  Hid space(H5Dget_space(dataset.get()), H5Sclose);
+  if (!type.valid() || !space.valid()) fail(where, field + ": unreadable type or dataspace");
+  return read_strings(
+      type.get(), space.get(), field,
+      [&](hid_t mem, void* buf) { return H5Dread(dataset.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); },
+      [&](const std::string& message) { fail(where, message); });
+}
+
+bool H5File::is_string_dataset(hid_t base, const std::string& path) const {
+  if (!exists(base, path) || is_group(base, path)) return false;
+  Hid dataset(H5Dopen2(base, path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dataset.valid()) return false;
+  Hid type(H5Dget_type(dataset.get()), H5Tclose);
+  return type.valid() && H5Tget_class(type.get()) == H5T_STRING;
 }
 
 std::string H5File::string_attribute(hid_t object, const std::string& name, const std::string& where) const {

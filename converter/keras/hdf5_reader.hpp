@@ -65,6 +65,10 @@ class H5File {
   /// without weights) or a null dataspace gives an empty list.
   std::vector<std::string> string_list_attribute(hid_t object, const std::string& name,
                                                  const std::string& where) const;
+  /// A string dataset (any rank, fixed- or variable-length), flattened in C order.
+  std::vector<std::string> string_list_dataset(hid_t base, const std::string& path, const std::string& where) const;
+  /// True if `path` below `base` is a dataset of strings.
+  bool is_string_dataset(hid_t base, const std::string& path) const;
   /// Reads a floating-point dataset into floats. `where` names the layer/weight for messages.
   Tensor float_dataset(hid_t base, const std::string& path, const std::string& where) const;
   /// Names of the direct children of a group, in HDF5's name order.

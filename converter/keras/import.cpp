@@ -1,4 +1,5 @@
 #include "converter/keras/import.hpp"
+#include "converter/nir/nir_import.hpp"
 
 #include <fstream>
 #include <map>
@@ -300,6 +301,10 @@ ann::Model load_model(const std::filesystem::path& model, const std::optional<st
   require_input(std::filesystem::is_regular_file(model, ec), model.string(), "not a regular file");
   const bool keras_extension = model.extension() == ".keras";
   ann::Model result;
+  if (model.extension() == ".nir" || (!keras_extension && !has_zip_signature(model) && nir::is_nir_file(model))) {
+    require_input(!architecture_json, "--architecture", "a NIR graph carries its own architecture");
+    return nir::load_ann_model(model);
+  }
   if (keras_extension || has_zip_signature(model)) {
     result = load_keras_zip(model, architecture_json);
   } else {
