@@ -11,6 +11,8 @@
 #include "apps/commands.hpp"
 #include "common/parallel.hpp"
 #include "converter/keras/import.hpp"
+#include "converter/nir/nir_graph.hpp"
+#include "converter/nir/nir_rate_import.hpp"
 #include "converter/passes/pipeline.hpp"
 #include "snn_runtime/network/snn_file.hpp"
 
@@ -18,7 +20,31 @@ namespace grindstone::cli {
 
 namespace {
 
+Report network_report(const ConvertCommandOptions& c, const passes::ConversionResult& result);
+
+/// A stateful (integrate-and-fire) NIR graph becomes a rate network as it is (no passes).
+Converted convert_rate_nir(const ConvertCommandOptions& c, const nir::NirGraph& graph) {
+  require_input(c.weights == "float", "--weights", "integrate-and-fire NIR networks keep float weights (the rate engine's)");
+  require_input(!c.architecture, "--architecture", "a NIR graph carries its own architecture");
+  passes::ConversionResult result;
+  result.network = nir::to_rate_network(graph);
+  result.network.provenance.grindstone_version = passes::grindstone_version();
+  if (!c.out.empty()) snn::save_network(result.network, c.out);
+  Report r = network_report(c, result);
+  r.json["input"] = "real";
+  r.json["neuron_model"] = "integrate_and_fire";
+  return {result.network, r};
+}
+
 void run_convert(const ConvertCommandOptions& c) {
+  if (nir::is_nir_file(c.model)) {
+    const nir::NirGraph graph = nir::read_graph(c.model);
+    if (nir::is_stateful(graph)) {
+      const Converted converted = convert_rate_nir(c, graph);
+      emit(c.common, converted.report.json, converted.report.human);
+      return;
+    }
+  }
   const Converted converted = convert_model(c, keras::load_model(c.model, c.architecture));
   emit(c.common, converted.report.json, converted.report.human);
 }
@@ -36,6 +62,12 @@ Converted convert_model(const ConvertCommandOptions& c, const ann::Model& model)
   const auto result = passes::convert_single_pass(model, options, c.common.verbose ? &log : nullptr);
   if (c.common.verbose) std::cerr << log.str();
   if (!c.out.empty()) snn::save_network(result.network, c.out);
+  return {result.network, network_report(c, result)};
+}
+
+namespace {
+
+Report network_report(const ConvertCommandOptions& c, const passes::ConversionResult& result) {
 
   const auto counts = passes::count(result.network);
   std::int64_t clipped_total = 0;
@@ -79,8 +111,10 @@ Converted convert_model(const ConvertCommandOptions& c, const ann::Model& model)
     for (const auto& cw : result.clipped)
       if (cw.clipped > 0) human << "    " << cw.projection << ": " << cw.clipped << " of " << cw.weights << "\n";
   }
-  return {result.network, {report, human.str()}};
+  return {report, human.str()};
 }
+
+}  // namespace
 
 void register_convert(CLI::App& app) {
   auto c = std::make_shared<ConvertCommandOptions>();

@@ -1,10 +1,10 @@
 #include "converter/nir/nir_import.hpp"
 
 #include <cmath>
-#include <map>
-#include <set>
+#include <optional>
 
 #include "common/error.hpp"
+#include "converter/nir/nir_chain.hpp"
 
 namespace grindstone::nir {
 
@@ -13,28 +13,13 @@ namespace {
 /// Builds the ann::Model layer by layer along the graph's chain.
 class ModelBuilder {
  public:
-  ModelBuilder(const NirGraph& graph) : graph_(graph) {}
+  explicit ModelBuilder(const NirGraph& graph) : graph_(graph), fields_(graph) {}
 
   [[noreturn]] void refuse(const NirNode& node, const std::string& field, const std::string& message) const {
-    throw InputError(graph_.file + ": node '" + node.name + "' (" + node.type + "): " + field + ": " + message);
+    fields_.refuse(node, field, message);
   }
-
-  /// Integer parameters (`n` of them; a scalar broadcasts), e.g. stride (2,).
   std::vector<int> ints(const NirNode& node, const std::string& field, std::size_t n, std::optional<int> fallback = {}) const {
-    if (!node.has(field)) {
-      if (fallback) return std::vector<int>(n, *fallback);
-      refuse(node, field, "missing");
-    }
-    const auto& t = node.number(field, graph_.file);
-    if (t.size() != 1 && t.size() != static_cast<std::int64_t>(n))
-      refuse(node, field, "expected " + std::to_string(n) + " values, found " + t.dims_string());
-    std::vector<int> out;
-    for (std::size_t i = 0; i < n; ++i) {
-      const float v = t.values[t.size() == 1 ? 0 : i];
-      if (!(std::fabs(v) < 1e6f) || v != std::floor(v)) refuse(node, field, "'" + std::to_string(v) + "' is not a small integer");
-      out.push_back(static_cast<int>(v));
-    }
-    return out;
+    return fields_.ints(node, field, n, fallback);
   }
 
   int add(const std::string& name, const std::string& keras_class, ann::LayerParams params) {
@@ -56,15 +41,7 @@ class ModelBuilder {
   ann::Layer& last() { return model_.layers.back(); }
 
   void input(const NirNode& node) {
-    const auto& t = node.number("shape", graph_.file);
-    std::vector<std::int64_t> dims;
-    for (float v : t.values) {
-      if (!(v >= 1.0f && v <= 1e7f) || v != std::floor(v)) refuse(node, "shape", "bad dimension " + std::to_string(v));
-      dims.push_back(static_cast<std::int64_t>(v));
-    }
-    if (dims.size() == 3) input_shape_ = Shape{dims[1], dims[2], dims[0]};  // (C, H, W) → (H, W, C)
-    else if (dims.size() == 1) input_shape_ = Shape{dims[0]};
-    else refuse(node, "shape", "rank " + std::to_string(dims.size()) + " inputs are not supported (only (C, H, W) and (N))");
+    input_shape_ = fields_.input_shape(node);
     add(node.name, "InputLayer", ann::InputLayer{});
   }
 
@@ -89,62 +66,30 @@ class ModelBuilder {
   }
 
   void conv(const NirNode& node) {
-    if (shape().rank() != 3) refuse(node, "input", "reads a " + shape().to_string() + " tensor, not an image");
-    const auto& w = node.number("weight", graph_.file);
-    if (w.dims.size() != 4) refuse(node, "weight", w.dims_string() + " is not (Cout, Cin, kH, kW)");
-    const auto cout = w.dims[0], cin = w.dims[1], kh = w.dims[2], kw = w.dims[3];
-    if (cin != shape()[2]) refuse(node, "weight", w.dims_string() + " takes " + std::to_string(cin) + " channels but the input has " + std::to_string(shape()[2]));
-    if (ints(node, "groups", 1, 1)[0] != 1) refuse(node, "groups", "grouped convolutions are not supported");
-    std::vector<int> pad{0, 0};
-    if (auto s = node.strings.find("padding"); s != node.strings.end()) {
-      if (s->second == "same") {
-        if (kh % 2 == 0 || kw % 2 == 0) refuse(node, "padding", "'same' with an even kernel is not symmetric");
-        pad = {static_cast<int>(kh / 2), static_cast<int>(kw / 2)};
-      } else if (s->second != "valid") {
-        refuse(node, "padding", "'" + s->second + "' is not valid, same or integers");
-      }
-    } else {
-      pad = ints(node, "padding", 2, 0);
-    }
-    const auto stride = ints(node, "stride", 2, 1), dilation = ints(node, "dilation", 2, 1);
-    if (pad[0] < 0 || pad[1] < 0 || stride[0] < 1 || stride[1] < 1 || dilation[0] < 1 || dilation[1] < 1)
-      refuse(node, "stride", "padding must be ≥ 0, stride and dilation ≥ 1");
-    if (pad[0] || pad[1]) {
+    const ConvFields f = fields_.conv(node, shape());
+    if (f.pad[0] || f.pad[1]) {
       ann::ZeroPad2D z;
-      z.top = z.bottom = pad[0];
-      z.left = z.right = pad[1];
+      z.top = z.bottom = f.pad[0];
+      z.left = z.right = f.pad[1];
       add(node.name + "/padding", "ZeroPadding2D", z);
     }
     ann::Conv2D c;
-    c.kernel_h = static_cast<int>(kh);
-    c.kernel_w = static_cast<int>(kw);
-    c.in_channels = static_cast<int>(cin);
-    c.filters = static_cast<int>(cout);
-    c.stride_h = stride[0];
-    c.stride_w = stride[1];
-    c.dilation_h = dilation[0];
-    c.dilation_w = dilation[1];
+    c.kernel_h = f.kh;
+    c.kernel_w = f.kw;
+    c.in_channels = f.cin;
+    c.filters = f.cout;
+    c.stride_h = f.stride[0];
+    c.stride_w = f.stride[1];
+    c.dilation_h = f.dilation[0];
+    c.dilation_w = f.dilation[1];
     c.padding = ann::Padding::Valid;
-    c.kernel.resize(kh * kw * cin, cout);
-    for (std::int64_t o = 0; o < cout; ++o)
-      for (std::int64_t ci = 0; ci < cin; ++ci)
-        for (std::int64_t i = 0; i < kh; ++i)
-          for (std::int64_t j = 0; j < kw; ++j)
-            c.kernel((i * kw + j) * cin + ci, o) = w.values[static_cast<std::size_t>(((o * cin + ci) * kh + i) * kw + j)];
-    c.bias = ann::Vector::Zero(cout);
-    if (node.has("bias")) {
-      const auto& b = node.number("bias", graph_.file);
-      if (b.size() != cout && b.size() != 1) refuse(node, "bias", b.dims_string() + " but " + std::to_string(cout) + " channels");
-      for (std::int64_t o = 0; o < cout; ++o) c.bias(o) = b.values[static_cast<std::size_t>(b.size() == 1 ? 0 : o)];
-    }
+    c.kernel = f.kernel;
+    c.bias = f.bias.size() ? ann::Vector(f.bias) : ann::Vector::Zero(f.cout);
     add(node.name, "Conv2d", std::move(c));
   }
 
   void flatten(const NirNode& node) {
-    const int start = ints(node, "start_dim", 1, 0)[0], end = ints(node, "end_dim", 1, -1)[0];
-    // Per-sample shapes (start 0) or batch-first ones (start 1, as PyTorch exporters write).
-    if ((start != 0 && start != 1) || (end != -1 && end != static_cast<int>(shape().rank()) - 1 + start))
-      refuse(node, "start_dim", std::to_string(start) + ".." + std::to_string(end) + " does not flatten the whole sample");
+    fields_.check_flatten(node, shape().rank());
     if (shape().rank() == 1) return;
     ann::Flatten f;
     f.order = ann::Flatten::Order::CHW;  // NIR tensors are (C, H, W)
@@ -291,45 +236,12 @@ class ModelBuilder {
 
  private:
   const NirGraph& graph_;
+  NodeFields fields_;
   ann::Model model_;
   Shape input_shape_;
   const NirNode* pending_pool_ = nullptr;
   ann::Pool2D pool_params_;
 };
-
-/// The nodes from Input to Output; InputError unless the graph is one chain.
-std::vector<const NirNode*> chain_of(const NirGraph& g) {
-  std::map<std::string, std::vector<std::string>> next, prev;
-  for (const auto& [a, b] : g.edges) {
-    next[a].push_back(b);
-    prev[b].push_back(a);
-  }
-  const NirNode* input = nullptr;
-  for (const auto& n : g.nodes)
-    if (n.type == "Input") {
-      if (input) throw InputError(g.file + ": node '" + n.name + "' (Input): several model inputs are not supported");
-      input = &n;
-    }
-  if (!input) throw InputError(g.file + ": nodes: no Input node");
-  std::vector<const NirNode*> chain{input};
-  std::set<std::string> seen{input->name};
-  while (chain.back()->type != "Output") {
-    const NirNode& n = *chain.back();
-    const auto& out = next[n.name];
-    if (out.size() != 1)
-      throw InputError(g.file + ": node '" + n.name + "' (" + n.type + "): edges: " + std::to_string(out.size()) +
-                       " successors; only chains import as single-pass networks");
-    const NirNode* m = g.find(out.front());
-    if (prev[m->name].size() != 1)
-      throw InputError(g.file + ": node '" + m->name + "' (" + m->type + "): edges: " + std::to_string(prev[m->name].size()) +
-                       " inputs; only chains import as single-pass networks");
-    if (!seen.insert(m->name).second) throw InputError(g.file + ": node '" + m->name + "': edges: a cycle");
-    chain.push_back(m);
-  }
-  if (chain.size() != g.nodes.size())
-    throw InputError(g.file + ": nodes: " + std::to_string(g.nodes.size() - chain.size()) + " node(s) not on the Input → Output chain");
-  return chain;
-}
 
 }  // namespace
 

@@ -127,8 +127,15 @@ struct RateEngine::Impl {
   /// Runs one sample; `on_step(t, by_spike_count, by_accumulated_input, spikes_so_far,
   /// events_so_far)` after each timestep.
   template <class OnStep>
-  void simulate(const std::uint8_t* image, std::int64_t sample_index, const RateOptions& options, RateWorkspace& ws,
-                OnStep&& on_step) const {
+  void simulate(const std::uint8_t* image, const float* values, std::int64_t sample_index, const RateOptions& options,
+                RateWorkspace& ws, OnStep&& on_step) const {
+    const int frames = options.input_frames;
+    const std::int64_t frame_size = network.input_shape.size();
+    // Frame t's value for input neuron j: the floats when given, else the raw integer.
+    const auto frame_value = [&](int t, std::int64_t j) {
+      const std::int64_t i = static_cast<std::int64_t>(t) * frame_size + j;
+      return values ? values[i] : static_cast<float>(image[i]);
+    };
     const auto n_pops = network.populations.size();
     for (std::size_t p = 0; p < n_pops; ++p) {
       std::fill(ws.v[p].begin(), ws.v[p].end(), 0.0f);
@@ -137,7 +144,7 @@ struct RateEngine::Impl {
     }
     std::fill(ws.counts.begin(), ws.counts.end(), 0);
     for (auto& c : ws.pre_counts) std::fill(c.begin(), c.end(), 0);
-    if (!options.poisson)
+    if (!options.poisson && frames == 0)
       for (std::size_t k = 0; k < projections.size(); ++k) {
         if (!from_input[k]) continue;
         const auto& proj = projections[k];
@@ -158,7 +165,11 @@ struct RateEngine::Impl {
         if (is_bias_source[p]) {
           for (std::int32_t i = 0; i < n; ++i) fired.push_back(i);
         } else if (is_input[p]) {
-          if (options.poisson) {
+          if (frames > 0) {
+            if (t < frames)
+              for (std::int32_t j = 0; j < n; ++j)
+                if (frame_value(t, j) != 0.0f) fired.push_back(j);
+          } else if (options.poisson) {
             const std::uint64_t base = static_cast<std::uint64_t>(t) * static_cast<std::uint64_t>(n);
             for (std::int32_t j = 0; j < n; ++j) {
               if (image[j] == 0) continue;
@@ -178,8 +189,16 @@ struct RateEngine::Impl {
           if (!pop.bias_current.empty())
             for (std::int32_t i = 0; i < n; ++i) acc[i] += pop.bias_current[static_cast<std::size_t>(i)];
           for (int k : incoming[p]) {
-            if (from_input[static_cast<std::size_t>(k)] && !options.poisson) continue;  // in `constant`
+            const bool input_projection = from_input[static_cast<std::size_t>(k)];
+            if (input_projection && !options.poisson && frames == 0) continue;  // in `constant`
             const auto& proj = projections[static_cast<std::size_t>(k)];
+            if (input_projection && frames > 0) {
+              for (std::int32_t j : ws.fired[static_cast<std::size_t>(proj.pre())]) {
+                proj.deliver_scaled(j, frame_value(t, j), acc);
+                events += proj.fanout(j);
+              }
+              continue;
+            }
             for (std::int32_t j : ws.fired[static_cast<std::size_t>(proj.pre())]) {
               proj.deliver(j, acc);
               events += proj.fanout(j);
@@ -187,11 +206,22 @@ struct RateEngine::Impl {
           }
           float* v = ws.v[p].data();
           const float* theta = pop.threshold.data();
-          for (std::int32_t i = 0; i < n; ++i) {
-            v[i] += acc[i];
-            if (v[i] >= theta[i]) {  // reset by subtraction: the residue carries over
-              v[i] -= theta[i];
-              fired.push_back(i);
+          if (pop.v_reset.empty()) {
+            for (std::int32_t i = 0; i < n; ++i) {
+              v[i] += acc[i];
+              if (v[i] >= theta[i]) {  // reset by subtraction: the residue carries over
+                v[i] -= theta[i];
+                fired.push_back(i);
+              }
+            }
+          } else {
+            const float* reset = pop.v_reset.data();
+            for (std::int32_t i = 0; i < n; ++i) {
+              v[i] += acc[i];
+              if (v[i] >= theta[i]) {  // reset to a value (NIR's IF)
+                v[i] = reset[i];
+                fired.push_back(i);
+              }
             }
           }
         }
@@ -275,6 +305,12 @@ std::int64_t RateEngine::pixels_per_image() const { return impl_->network.input_
 
 RateRun RateEngine::run(const std::uint8_t* images, const std::uint8_t* labels, std::int64_t count,
                         const RateOptions& options, std::int64_t first_index) const {
+  return run_samples(images, nullptr, labels, count, options, first_index);
+}
+
+RateRun RateEngine::run_samples(const std::uint8_t* images, const float* values, const std::uint8_t* labels,
+                                std::int64_t count, const RateOptions& options, std::int64_t first_index) const {
+  require_input(options.input_frames >= 0, "", "input frames: negative");
   require_input(options.timesteps >= 1, "", "--timesteps: must be ≥ 1");
   const auto start = std::chrono::steady_clock::now();
   const int T = options.timesteps;
@@ -284,7 +320,7 @@ RateRun RateEngine::run(const std::uint8_t* images, const std::uint8_t* labels, 
   out.predictions.assign(static_cast<std::size_t>(count), -1);
   out.output_size = impl_->network.populations[static_cast<std::size_t>(impl_->network.output)].size();
   if (options.keep_output_counts) out.output_counts.assign(static_cast<std::size_t>(count * out.output_size), 0);
-  const std::int64_t pixels = pixels_per_image();
+  const std::int64_t pixels = pixels_per_image() * std::max(1, options.input_frames);
   const std::int64_t chunks = (count + kChunkSamples - 1) / kChunkSamples;
   tbb::enumerable_thread_specific<RateWorkspace> workspaces([this] { return impl_->make_workspace(); });
   tbb::enumerable_thread_specific<RateTotals> totals([T] { return RateTotals(T); });
@@ -297,7 +333,7 @@ RateRun RateEngine::run(const std::uint8_t* images, const std::uint8_t* labels, 
         const std::int64_t end = std::min(count, (c + 1) * kChunkSamples);
         for (std::int64_t s = c * kChunkSamples; s < end; ++s) {
           const int label = labels ? labels[s] : -1;
-          impl_->simulate(images + s * pixels, first_index + s, options, ws,
+          impl_->simulate(images + s * pixels, values ? values + s * pixels : nullptr, first_index + s, options, ws,
                           [&](int t, int by_count, int by_input, std::int64_t spikes, std::int64_t events) {
                             const auto i = static_cast<std::size_t>(t);
                             const int predicted = options.readout == RateReadout::SpikeCount ? by_count : by_input;
@@ -343,17 +379,34 @@ RateRun RateEngine::run(const std::uint8_t* images, const std::uint8_t* labels, 
   return out;
 }
 
+int RateEngine::input_frames(const datasets::Dataset& data) const {
+  const Shape sample = data.sample_shape();
+  const Shape& input = impl_->network.input_shape;
+  if (sample.rank() >= 2 && sample[0] > 1 && data.pixels_per_image() == sample[0] * input.size() &&
+      Shape(std::vector<std::int64_t>(sample.dims.begin() + 1, sample.dims.end())).size() == input.size())
+    return static_cast<int>(std::min<std::int64_t>(sample[0], 1 << 20));
+  return 0;
+}
+
 RateRun RateEngine::run(const datasets::Dataset& data, const RateOptions& options) const {
+  // Samples of shape (T, input shape) are T input frames each (time-major, NIR-style).
+  const Shape& input = impl_->network.input_shape;
+  if (const int frames = input_frames(data); frames > 0) {
+    RateOptions framed = options;
+    framed.input_frames = frames;
+    return run_samples(data.pixels.data(), data.values.empty() ? nullptr : data.values.data(), data.labels.data(),
+                       data.size(), framed, 0);
+  }
   require_input(data.pixels_per_image() == pixels_per_image(), data.name,
-                "images: shape " + data.sample_shape().to_string() + " but the network takes " +
-                    impl_->network.input_shape.to_string());
+                "images: shape " + data.sample_shape().to_string() + " but the network takes " + input.to_string() +
+                    " (or T frames of it)");
   return run(data.pixels.data(), data.labels.data(), data.size(), options);
 }
 
 std::vector<std::int32_t> RateEngine::output_counts(const std::uint8_t* image, const RateOptions& options,
                                                     std::int64_t sample_index) const {
   RateWorkspace ws = impl_->make_workspace();
-  impl_->simulate(image, sample_index, options, ws, [](int, int, int, std::int64_t, std::int64_t) {});
+  impl_->simulate(image, nullptr, sample_index, options, ws, [](int, int, int, std::int64_t, std::int64_t) {});
   return ws.counts;
 }
 
@@ -364,7 +417,7 @@ std::vector<std::vector<std::int32_t>> RateEngine::population_counts(const std::
   std::vector<std::vector<std::int32_t>> counts(impl_->network.populations.size());
   for (std::size_t p = 0; p < counts.size(); ++p)
     counts[p].assign(static_cast<std::size_t>(impl_->network.populations[p].size()), 0);
-  impl_->simulate(image, sample_index, options, ws, [&](int, int, int, std::int64_t, std::int64_t) {
+  impl_->simulate(image, nullptr, sample_index, options, ws, [&](int, int, int, std::int64_t, std::int64_t) {
     for (std::size_t p = 0; p < counts.size(); ++p)
       for (std::int32_t i : ws.fired[p]) ++counts[p][static_cast<std::size_t>(i)];
   });

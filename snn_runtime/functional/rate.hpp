@@ -48,6 +48,11 @@ struct RateOptions {
   double timestep_ms = 1.0;      ///< Poisson: simulated ms per timestep
   std::uint64_t seed = 1;        ///< Poisson
   bool keep_output_counts = false;  ///< fill RateRun::output_counts
+  /// > 0: every sample is this many input frames (frames × input size values, time-major, as
+  /// NIR tools feed spiking networks), each fed raw — a spike count or current, not pixel/255 —
+  /// at ticks 0 … frames − 1 and nothing after. 0: one image per sample, a constant current
+  /// pixel/255 (or Poisson). run(Dataset) sets it from the samples' shape (T, input shape).
+  int input_frames = 0;
 };
 
 struct RateRun {
@@ -107,6 +112,11 @@ class RateEngine {
   RateRun run(const std::uint8_t* images, const std::uint8_t* labels, std::int64_t count, const RateOptions& options,
               std::int64_t first_index = 0) const;
   RateRun run(const datasets::Dataset& data, const RateOptions& options) const;
+  /// T when the samples are T input frames (sample shape (T, input shape), T > 1), else 0.
+  int input_frames(const datasets::Dataset& data) const;
+  /// run() with the samples' float values (input frames of float data; may be null).
+  RateRun run_samples(const std::uint8_t* images, const float* values, const std::uint8_t* labels, std::int64_t count,
+                      const RateOptions& options, std::int64_t first_index = 0) const;
 
   /// Output spike counts of one sample after `options.timesteps` (for tests).
   std::vector<std::int32_t> output_counts(const std::uint8_t* image, const RateOptions& options,

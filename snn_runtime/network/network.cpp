@@ -38,6 +38,11 @@ void validate(const Network& network, const std::string& context) {
     require_input(p.bias_current.empty() || static_cast<std::int64_t>(p.bias_current.size()) == p.size(), ctx,
                   "bias_current: " + std::to_string(p.bias_current.size()) + " values for " +
                       std::to_string(p.size()) + " neurons");
+    require_input(p.v_reset.empty() || (p.model == NeuronModel::IntegrateAndFire &&
+                                        static_cast<std::int64_t>(p.v_reset.size()) == p.size()),
+                  ctx, "v_reset: " + std::to_string(p.v_reset.size()) + " values for " + std::to_string(p.size()) +
+                           " neurons (integrate-and-fire only)");
+    for (float v : p.v_reset) require_input(std::isfinite(v), ctx, "v_reset: not finite");
     require_input(p.role == PopulationRole::Input || p.role == PopulationRole::Bias || !p.threshold.empty(), ctx,
                   "threshold: missing for a layer population");
     for (float t : p.threshold) require_input(std::isfinite(t), ctx, "threshold: not finite");

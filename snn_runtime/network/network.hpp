@@ -52,6 +52,9 @@ struct Population {
   Shape shape;                    ///< channels-last for images; size() = number of neurons
   std::vector<float> threshold;   ///< per neuron (empty for Input/Bias sources)
   std::vector<float> bias_current;///< per neuron, IntegrateAndFire only (empty otherwise)
+  /// Added (additive). IntegrateAndFire only: the membrane value after a spike, per neuron
+  /// (NIR's v_reset); empty = reset by subtraction (SNN Toolbox's rule).
+  std::vector<float> v_reset;
   int tick = 0;                   ///< fire tick of group 0 (relative to sample start)
   int temporal_groups = 1;        ///< K; neuron i belongs to group group_of(i)
   std::string source_layer;       ///< ANN layer this came from ("" for sources)

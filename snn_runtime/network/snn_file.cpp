@@ -161,6 +161,7 @@ void write_network(const Network& net, const std::filesystem::path& path) {
       put_shape(g.get(), "shape", p.shape);
       if (!p.threshold.empty()) put_floats(g.get(), "threshold", p.threshold);
       if (!p.bias_current.empty()) put_floats(g.get(), "bias_current", p.bias_current);
+      if (!p.v_reset.empty()) put_floats(g.get(), "v_reset", p.v_reset);
     }
   }
   {
@@ -427,6 +428,7 @@ Network read_network(const Reader& r, hid_t root) {
     if (H5Lexists(g.get(), "threshold", H5P_DEFAULT) > 0) p.threshold = r.get_floats(g.get(), "threshold", f + "/threshold");
     if (H5Lexists(g.get(), "bias_current", H5P_DEFAULT) > 0)
       p.bias_current = r.get_floats(g.get(), "bias_current", f + "/bias_current");
+    if (H5Lexists(g.get(), "v_reset", H5P_DEFAULT) > 0) p.v_reset = r.get_floats(g.get(), "v_reset", f + "/v_reset");
     if (!p.threshold.empty() && static_cast<std::int64_t>(p.threshold.size()) != p.size())
       r.fail(f + "/threshold", std::to_string(p.threshold.size()) + " values but shape " + p.shape.to_string() +
                                    " has " + std::to_string(p.size()) + " neurons");

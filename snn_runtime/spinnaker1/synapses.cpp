@@ -71,6 +71,8 @@ std::vector<PopulationWeightEncoding> choose_weight_encodings(const Network& net
       enc.threshold_units[i] = integer_path ? units->threshold(static_cast<int>(p), pop.threshold[i])
                                             : static_cast<std::int64_t>(std::ceil(t - 1e-9));
     }
+    require_input(pop.v_reset.empty(), "spinnaker1: population '" + pop.name + "'",
+                  "v_reset: reset to a value is not modelled on SpiNNaker 1 (only reset by subtraction)");
     if (!pop.bias_current.empty()) {
       enc.bias_units.resize(exc.size());
       for (std::size_t i = 0; i < exc.size(); ++i)
