@@ -8,6 +8,10 @@
 
 namespace grindstone::nir {
 
+bool is_stateful_type(const std::string& t) {
+  return t == "IF" || t == "LIF" || t == "CubaLIF" || t == "LI" || t == "I" || t == "CubaLI";
+}
+
 std::vector<const NirNode*> chain_of(const NirGraph& g) {
   std::map<std::string, std::vector<std::string>> next, prev;
   for (const auto& [a, b] : g.edges) {

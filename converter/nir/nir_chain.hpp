@@ -23,6 +23,15 @@ struct ConvFields {
   Shape out_shape;         ///< (H, W, C)
 };
 
+/// True for NIR's stateful neuron types (IF, LIF, CubaLIF, LI, I, CubaLI).
+bool is_stateful_type(const std::string& type);
+
+/// Calls the builder's handler for every node of `chain` by type: input, affine(node, bias?),
+/// conv, flatten, scale, pool (SumPool2d/AvgPool2d), neuron (Threshold and the stateful types;
+/// the builder refuses those it cannot take); any other type is refused naming the node.
+template <class Builder>
+void build_chain(const std::vector<const NirNode*>& chain, Builder& b, const class NodeFields& fields);
+
 class NodeFields {
  public:
   explicit NodeFields(const NirGraph& graph) : graph_(graph) {}
@@ -45,5 +54,22 @@ class NodeFields {
  private:
   const NirGraph& graph_;
 };
+
+template <class Builder>
+void build_chain(const std::vector<const NirNode*>& chain, Builder& b, const NodeFields& fields) {
+  for (const NirNode* n : chain) {
+    const std::string& t = n->type;
+    if (t == "Input") b.input(*n);
+    else if (t == "Output") continue;
+    else if (t == "Affine") b.affine(*n, true);
+    else if (t == "Linear") b.affine(*n, false);
+    else if (t == "Conv2d") b.conv(*n);
+    else if (t == "Flatten") b.flatten(*n);
+    else if (t == "Scale") b.scale(*n);
+    else if (t == "SumPool2d" || t == "AvgPool2d") b.pool(*n);
+    else if (t == "Threshold" || is_stateful_type(t)) b.neuron(*n);
+    else fields.refuse(*n, "type", "unsupported NIR primitive");
+  }
+}
 
 }  // namespace grindstone::nir

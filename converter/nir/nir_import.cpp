@@ -181,7 +181,10 @@ class ModelBuilder {
     pool_params_ = p;
   }
 
-  void threshold(const NirNode& node) {
+  void neuron(const NirNode& node) {
+    if (node.type != "Threshold")
+      refuse(node, "type", "stateful neurons: `grindstone convert` makes a rate network of IF graphs; "
+                           "only stateless (Threshold) graphs load as models");
     const auto& t = node.number("threshold", graph_.file);
     if (pending_pool_) {
       // Σ of binary spikes over the window > θ is an OR iff 0 ≤ θ < 1 (mean: θ < 1/window).
@@ -248,22 +251,7 @@ class ModelBuilder {
 ann::Model to_ann_model(const NirGraph& graph) {
   const auto chain = chain_of(graph);
   ModelBuilder b(graph);
-  for (const NirNode* n : chain) {
-    const std::string& t = n->type;
-    if (t == "Input") b.input(*n);
-    else if (t == "Output") continue;
-    else if (t == "Affine") b.affine(*n, true);
-    else if (t == "Linear") b.affine(*n, false);
-    else if (t == "Conv2d") b.conv(*n);
-    else if (t == "Flatten") b.flatten(*n);
-    else if (t == "Scale") b.scale(*n);
-    else if (t == "SumPool2d" || t == "AvgPool2d") b.pool(*n);
-    else if (t == "Threshold") b.threshold(*n);
-    else if (t == "IF" || t == "LIF" || t == "CubaLIF" || t == "LI" || t == "I" || t == "CubaLI")
-      b.refuse(*n, "type", "stateful neurons: only stateless (Threshold) graphs import as single-pass networks");
-    else
-      b.refuse(*n, "type", "unsupported NIR primitive");
-  }
+  build_chain(chain, b, NodeFields(graph));
   ann::Model model = b.finish(chain);
   model.name = std::filesystem::path(graph.file).stem().string();
   model.source.format = "nir";

@@ -136,7 +136,8 @@ class RateBuilder {
         gain.push_back(static_cast<float>(g));
       }
     } else {
-      fields_.refuse(n, "type", "only IF and leak-free LIF neurons map to integrate-and-fire populations");
+      fields_.refuse(n, "type", n.type == "Threshold" ? "stateless Threshold nodes in a stateful graph are not supported"
+                                                      : "only IF and leak-free LIF neurons map to integrate-and-fire populations");
     }
     snn::Population p;
     p.name = n.name;
@@ -234,28 +235,14 @@ class RateBuilder {
 
 bool is_stateful(const NirGraph& graph) {
   for (const auto& n : graph.nodes)
-    if (n.type == "IF" || n.type == "LIF" || n.type == "CubaLIF" || n.type == "LI" || n.type == "I" || n.type == "CubaLI")
-      return true;
+    if (is_stateful_type(n.type)) return true;
   return false;
 }
 
 snn::Network to_rate_network(const NirGraph& graph) {
   const auto chain = chain_of(graph);
   RateBuilder b(graph);
-  for (const NirNode* n : chain) {
-    const std::string& t = n->type;
-    if (t == "Input") b.input(*n);
-    else if (t == "Output") continue;
-    else if (t == "Affine") b.affine(*n, true);
-    else if (t == "Linear") b.affine(*n, false);
-    else if (t == "Conv2d") b.conv(*n);
-    else if (t == "Flatten") b.flatten(*n);
-    else if (t == "Scale") b.scale(*n);
-    else if (t == "SumPool2d" || t == "AvgPool2d") b.pool(*n);
-    else if (t == "IF" || t == "LIF") b.neuron(*n);
-    else if (t == "Threshold") NodeFields(graph).refuse(*n, "type", "stateless Threshold nodes in a stateful graph are not supported");
-    else NodeFields(graph).refuse(*n, "type", "unsupported NIR primitive");
-  }
+  build_chain(chain, b, NodeFields(graph));
   return b.finish(*chain.back());
 }
 
