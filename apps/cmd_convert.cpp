@@ -9,6 +9,7 @@
 
 #include "apps/cli_common.hpp"
 #include "apps/commands.hpp"
+#include "common/contained.hpp"
 #include "common/parallel.hpp"
 #include "converter/keras/import.hpp"
 #include "converter/nir/nir_graph.hpp"
@@ -37,6 +38,10 @@ Converted convert_rate_nir(const ConvertCommandOptions& c, const nir::NirGraph& 
 }
 
 void run_convert(const ConvertCommandOptions& c) {
+  // Sniffing and reading a NIR graph is HDF5 too: contained like every foreign read.
+  run_contained(c.model.string(), [&] {
+    if (nir::is_nir_file(c.model)) (void)nir::read_graph(c.model);
+  });
   if (nir::is_nir_file(c.model)) {
     const nir::NirGraph graph = nir::read_graph(c.model);
     if (nir::is_stateful(graph)) {

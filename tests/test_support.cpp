@@ -16,11 +16,12 @@ static std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
-CommandResult run_cli(const std::string& args) {
+CommandResult run_cli(const std::string& args, int timeout_seconds) {
   TempDir tmp("cli");
   const auto out = tmp / "out";
   const auto err = tmp / "err";
-  const std::string cmd = std::string("'") + GRINDSTONE_CLI + "' " + args + " >'" + out.string() + "' 2>'" +
+  const std::string limit = timeout_seconds > 0 ? "timeout -s KILL " + std::to_string(timeout_seconds) + " " : "";
+  const std::string cmd = limit + std::string("'") + GRINDSTONE_CLI + "' " + args + " >'" + out.string() + "' 2>'" +
                           err.string() + "' </dev/null";
   const int status = std::system(cmd.c_str());
   CommandResult r;

@@ -15,7 +15,8 @@ struct CommandResult {
 };
 
 /// Runs `<build>/grindstone <args>` (args are passed to /bin/sh, so quote paths) and captures
-/// stdout, stderr and the exit code.
-CommandResult run_cli(const std::string& args);
+/// stdout, stderr and the exit code (128 + signal for a crash). `timeout_seconds` > 0 kills a
+/// run that takes longer (coreutils `timeout -s KILL`: exit code 137).
+CommandResult run_cli(const std::string& args, int timeout_seconds = 0);
 
 }  // namespace grindstone::testing

@@ -1,4 +1,5 @@
 #include "converter/keras/import.hpp"
+#include "common/contained.hpp"
 #include "converter/nir/nir_import.hpp"
 
 #include <fstream>
@@ -295,7 +296,10 @@ bool has_zip_signature(const std::filesystem::path& path) {
 
 }  // namespace
 
-ann::Model load_model(const std::filesystem::path& model, const std::optional<std::filesystem::path>& architecture_json) {
+namespace {
+
+ann::Model load_model_in_process(const std::filesystem::path& model,
+                                 const std::optional<std::filesystem::path>& architecture_json) {
   std::error_code ec;
   require_input(std::filesystem::exists(model, ec), model.string(), "no such file");
   require_input(std::filesystem::is_regular_file(model, ec), model.string(), "not a regular file");
@@ -312,6 +316,14 @@ ann::Model load_model(const std::filesystem::path& model, const std::optional<st
   }
   result.source.path = model.string();
   return result;
+}
+
+}  // namespace
+
+ann::Model load_model(const std::filesystem::path& model, const std::optional<std::filesystem::path>& architecture_json) {
+  // libhdf5 can crash or hang on damaged metadata: read once in a child process first.
+  run_contained(model.string(), [&] { (void)load_model_in_process(model, architecture_json); });
+  return load_model_in_process(model, architecture_json);
 }
 
 }  // namespace grindstone::keras

@@ -1,4 +1,5 @@
 #include "snn_runtime/network/snn_file.hpp"
+#include "common/contained.hpp"
 
 #include <hdf5.h>
 
@@ -524,7 +525,9 @@ void save_network(const Network& network, const std::filesystem::path& path) {
   write_file_atomically(path, [&](const std::filesystem::path& tmp) { write_network(network, tmp); });
 }
 
-Network load_network(const std::filesystem::path& path) {
+namespace {
+
+Network load_network_in_process(const std::filesystem::path& path) {
   const Reader reader{path.string()};
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path.string() + ": no such file");
@@ -536,6 +539,14 @@ Network load_network(const std::filesystem::path& path) {
   Network net = read_network(reader, file.get());
   validate(net, path.string());
   return net;
+}
+
+}  // namespace
+
+Network load_network(const std::filesystem::path& path) {
+  // A damaged .snn.h5 can crash libhdf5 (variable-length strings): read once in a child first.
+  run_contained(path.string(), [&] { (void)load_network_in_process(path); });
+  return load_network_in_process(path);
 }
 
 }  // namespace grindstone::snn
