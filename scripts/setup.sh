@@ -8,6 +8,7 @@ packages=(
   dataset-fashion-mnist gnuplot-nox
   python3 python3-numpy python3-h5py python3-pynn python3-brian
   python3-dev pybind11-dev python3-pytest
+  clang libfuzzer-14-dev libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -44,21 +44,6 @@ std::string Tensor::dims_string() const {
   return s + (dims.size() == 1 ? ",)" : ")");
 }
 
-Hid& Hid::operator=(Hid&& other) noexcept {
-  if (this != &other) {
-    reset();
-    id_ = other.id_;
-    closer_ = other.closer_;
-    other.id_ = H5I_INVALID_HID;
-  }
-  return *this;
-}
-
-void Hid::reset() {
-  if (id_ >= 0 && closer_) closer_(id_);
-  id_ = H5I_INVALID_HID;
-}
-
 H5File H5File::open(const std::filesystem::path& path) {
   silence_hdf5_errors();
   const std::string label = path.string();

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/hdf5_handle.hpp"
+
 namespace grindstone::keras {
 
 /// A weight tensor as stored by Keras: row-major values with Keras's dims.
@@ -21,25 +23,8 @@ struct Tensor {
   std::string dims_string() const;   ///< "(3, 3, 1, 32)"
 };
 
-/// Owns one hid_t and closes it with the right H5*close function.
-class Hid {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Hid() = default;
-  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  ~Hid() { reset(); }
-  Hid(Hid&& other) noexcept : id_(other.id_), closer_(other.closer_) { other.id_ = H5I_INVALID_HID; }
-  Hid& operator=(Hid&& other) noexcept;
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-  void reset();
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer closer_ = nullptr;
-};
+/// Owns one hid_t (common/hdf5_handle.hpp).
+using Hid = Hdf5Handle;
 
 /// An open HDF5 file (from disk or from an in-memory image) with typed readers. `label` is the
 /// name used in error messages (e.g. "model.keras!model.weights.h5").

@@ -296,8 +296,6 @@ bool has_zip_signature(const std::filesystem::path& path) {
 
 }  // namespace
 
-namespace {
-
 ann::Model load_model_in_process(const std::filesystem::path& model,
                                  const std::optional<std::filesystem::path>& architecture_json) {
   std::error_code ec;
@@ -317,8 +315,6 @@ ann::Model load_model_in_process(const std::filesystem::path& model,
   result.source.path = model.string();
   return result;
 }
-
-}  // namespace
 
 ann::Model load_model(const std::filesystem::path& model, const std::optional<std::filesystem::path>& architecture_json) {
   // libhdf5 can crash or hang on damaged metadata: read once in a child process first.

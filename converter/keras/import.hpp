@@ -22,4 +22,10 @@ inline constexpr const char* kGrindstoneMarkerAttribute = "grindstone_version";
 ann::Model load_model(const std::filesystem::path& model,
                       const std::optional<std::filesystem::path>& architecture_json = {});
 
+/// load_model without the containment (common/contained.hpp): reads in this process, so a
+/// libhdf5 crash on a hostile file crashes the caller. For the contained child and the fuzz
+/// harnesses (fuzz/), which must see crashes.
+ann::Model load_model_in_process(const std::filesystem::path& model,
+                                 const std::optional<std::filesystem::path>& architecture_json = {});
+
 }  // namespace grindstone::keras

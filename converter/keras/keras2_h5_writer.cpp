@@ -4,29 +4,18 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/hdf5_handle.hpp"
 #include "converter/keras/import.hpp"
 
 namespace grindstone::keras {
 
 namespace {
 
-/// Closes an HDF5 handle on scope exit.
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t), const std::string& what) : id_(id), close_(close) {
-    if (id_ < 0) throw InputError("HDF5: cannot create " + what);
+/// A handle whose creation must succeed ("cannot create <what>" otherwise).
+struct Handle : Hdf5Handle {
+  Handle(hid_t id, Closer close, const std::string& what) : Hdf5Handle(id, close) {
+    if (!valid()) throw InputError("HDF5: cannot create " + what);
   }
-  Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  hid_t get() const { return id_; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
 };
 
 void check(herr_t status, const std::string& what) {

@@ -9,28 +9,13 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/hdf5_handle.hpp"
 
 namespace grindstone::snn {
 
 namespace {
 
-/// Owns an HDF5 identifier; `close` is the matching H5?close function.
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, -1)), close_(o.close_) {}
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
+using Handle = Hdf5Handle;
 
 /// Silences HDF5's automatic error printing while alive (errors become our InputErrors).
 class QuietHdf5 {
@@ -525,8 +510,6 @@ void save_network(const Network& network, const std::filesystem::path& path) {
   write_file_atomically(path, [&](const std::filesystem::path& tmp) { write_network(network, tmp); });
 }
 
-namespace {
-
 Network load_network_in_process(const std::filesystem::path& path) {
   const Reader reader{path.string()};
   std::error_code ec;
@@ -540,8 +523,6 @@ Network load_network_in_process(const std::filesystem::path& path) {
   validate(net, path.string());
   return net;
 }
-
-}  // namespace
 
 Network load_network(const std::filesystem::path& path) {
   // A damaged .snn.h5 can crash libhdf5 (variable-length strings): read once in a child first.

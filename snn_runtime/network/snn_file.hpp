@@ -41,4 +41,8 @@ void save_network(const Network& network, const std::filesystem::path& path);
 /// sizes, threshold lengths, decode key width).
 Network load_network(const std::filesystem::path& path);
 
+/// load_network without the containment: reads in this process (a libhdf5 crash crashes the
+/// caller). For the contained child and the fuzz harnesses (fuzz/), which must see crashes.
+Network load_network_in_process(const std::filesystem::path& path);
+
 }  // namespace grindstone::snn
