@@ -28,6 +28,11 @@ enum class OperandWidth {
   Bits16,  ///< int16 operands; 4 MACs fuse into one 16-bit MAC (FAQ [V]) → macs_per_cycle/4
 };
 
+/// Bytes of one operand value in SRAM/DRAM: int8 weights, activations and inputs.
+inline constexpr std::int64_t kOperandBytes = sizeof(std::int8_t);
+/// Bytes of one output column's bias: WriteOut::bias is added to the 32-bit accumulator.
+inline constexpr std::int64_t kBiasBytes = sizeof(std::int32_t);
+
 /// Shape of one matrix product: (m × k) · (k × n).
 struct MatmulShape {
   std::int64_t m = 1;  ///< rows of the input operand (samples, or output positions in conv mode)

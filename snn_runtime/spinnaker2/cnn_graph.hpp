@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "hw_model/spinnaker2/mac_array.hpp"
+
 namespace grindstone::snn::s2 {
 
 struct MacOp {
@@ -32,9 +34,11 @@ struct MacOp {
   std::int64_t reduction() const { return kernel_h * kernel_w * (in_channels / groups); }
   std::int64_t macs() const { return out_h * out_w * out_channels * reduction(); }
   /// int8 weights + int32 biases.
-  std::int64_t weight_bytes() const { return reduction() * out_channels + 4 * out_channels; }
-  std::int64_t input_bytes() const { return in_h * in_w * in_channels; }
-  std::int64_t output_bytes() const { return result_h * result_w * out_channels; }
+  std::int64_t weight_bytes() const {
+    return (reduction() * hw::s2::kOperandBytes + hw::s2::kBiasBytes) * out_channels;
+  }
+  std::int64_t input_bytes() const { return in_h * in_w * in_channels * hw::s2::kOperandBytes; }
+  std::int64_t output_bytes() const { return result_h * result_w * out_channels * hw::s2::kOperandBytes; }
   /// Input channels one output channel reads (all of them, or its group's).
   std::int64_t input_channels_per_output(std::int64_t outputs) const;
 };

@@ -64,10 +64,10 @@ std::int64_t MacGraph::weight_bytes() const {
 }
 
 std::int64_t task_sram_bytes(const MacOp& op, std::int64_t oc, std::int64_t rows, std::int64_t cols) {
-  const std::int64_t weights = op.reduction() * oc + 4 * oc;
-  const std::int64_t inputs = input_extent(rows, op.stride_h, op.kernel_h, op.in_h) *
+  const std::int64_t weights = (op.reduction() * hw::kOperandBytes + hw::kBiasBytes) * oc;
+  const std::int64_t inputs = hw::kOperandBytes * input_extent(rows, op.stride_h, op.kernel_h, op.in_h) *
                               input_extent(cols, op.stride_w, op.kernel_w, op.in_w) * op.input_channels_per_output(oc);
-  const std::int64_t outputs = rows * cols * oc;
+  const std::int64_t outputs = rows * cols * oc * hw::kOperandBytes;
   return weights + inputs + outputs;
 }
 
