@@ -62,6 +62,36 @@ def tiny_keras2(path):
                 fan_in = units
 
 
+def tiny_whetstone(path):
+    """whetstone_dense_mnist.h5 with its first two Dense layers cut to 4 units (sharpened, so
+    `grindstone convert` turns it into a small .snn.h5 seed)."""
+    src = h5py.File(shared + "/models/whetstone/whetstone_dense_mnist.h5", "r")
+    config = json.loads(src.attrs["model_config"])
+    cut = {"dense": 4, "dense_1": 4}
+    for layer in config["config"]["layers"]:
+        if layer["config"]["name"] in cut:
+            layer["config"]["units"] = cut[layer["config"]["name"]]
+    rng = np.random.default_rng(2)
+    with h5py.File(path, "w") as f:
+        for k, v in src.attrs.items():
+            f.attrs[k] = v
+        f.attrs["model_config"] = json.dumps(config).encode()
+        w = f.create_group("model_weights")
+        for k, v in src["model_weights"].attrs.items():
+            w.attrs[k] = v
+        fan_in = 784
+        for name in [n.decode() for n in src["model_weights"].attrs["layer_names"]]:
+            g = w.create_group(name)
+            for k, v in src["model_weights"][name].attrs.items():
+                g.attrs[k] = v
+            if name.startswith("dense"):
+                units = cut.get(name, src["model_weights"][name][name]["bias:0"].shape[0])
+                inner = g.create_group(name)
+                inner.create_dataset("kernel:0", data=rng.normal(0, 0.5, (fan_in, units)).astype(np.float32))
+                inner.create_dataset("bias:0", data=np.zeros(units, np.float32))
+                fan_in = units
+
+
 def tiny_nir(path):
     """A conv → sum-pool → flatten → affine graph in the reference layout (NIR 1.0)."""
     s = h5py.string_dtype()
@@ -115,6 +145,7 @@ elif parser == "keras_json":
 elif parser == "keras_h5":
     copy(shared + "/models/*/*.h5")
     tiny_keras2(out + "/tiny_keras2_mlp.h5")
+    tiny_whetstone(out + "/tiny_whetstone.h5")
 elif parser == "keras_zip":
     copy(shared + "/models/keras/*.keras")
 elif parser == "nir":
