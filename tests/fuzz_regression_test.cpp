@@ -94,3 +94,12 @@ TEST_CASE("fuzz findings: HDF5, zip and gzip readers exit 0 or 2 through the com
   }
   MESSAGE("fuzz findings replayed through the CLI or gzip: " << n);
 }
+
+TEST_CASE("fuzz finding nir/oom-declared-3.9GB-dataset: a dataspace larger than the file is refused before allocation") {
+  const auto f = source_dir() / "tests" / "data" / "fuzz" / "nir" / "oom-declared-3.9GB-dataset.nir";
+  REQUIRE(fs::exists(f));
+  const auto r = run_cli("inspect '" + f.string() + "'", 10);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("node 'conv'") != std::string::npos);
+  CHECK(r.err.find("more than the 27872-byte file can hold") != std::string::npos);
+}
