@@ -35,43 +35,15 @@ def copy(pattern):
         shutil.copy(f, out)
 
 
-def tiny_keras2(path):
-    """keras2_mlp_logits.h5 with its hidden Dense cut to 4 units (Keras 2 layout, h5py)."""
-    src = h5py.File(shared + "/models/keras/keras2_mlp_logits.h5", "r")
+def shrink(model, path, cut, seed, scale):
+    """`model` (Keras 2 layout, Dense layers only) with the Dense layers named in `cut` cut to
+    cut[name] units and every kernel redrawn from N(0, scale) (h5py)."""
+    src = h5py.File(shared + "/models/" + model, "r")
     config = json.loads(src.attrs["model_config"])
-    rng = np.random.default_rng(1)
-    with h5py.File(path, "w") as f:
-        for k, v in src.attrs.items():
-            f.attrs[k] = v
-        for layer in config["config"]["layers"]:
-            if layer["class_name"] == "Dense" and layer["config"]["units"] != 10:
-                layer["config"]["units"] = 4
-        f.attrs["model_config"] = json.dumps(config).encode()
-        w = f.create_group("model_weights")
-        for k, v in src["model_weights"].attrs.items():
-            w.attrs[k] = v
-        fan_in = 784
-        for name in [n.decode() for n in src["model_weights"].attrs["layer_names"]]:
-            g = w.create_group(name)
-            g.attrs["weight_names"] = src["model_weights"][name].attrs["weight_names"]
-            if name.startswith("dense"):
-                units = 10 if name == "dense_3" else 4
-                inner = g.create_group(name)
-                inner.create_dataset("kernel:0", data=rng.normal(0, 0.1, (fan_in, units)).astype(np.float32))
-                inner.create_dataset("bias:0", data=np.zeros(units, np.float32))
-                fan_in = units
-
-
-def tiny_whetstone(path):
-    """whetstone_dense_mnist.h5 with its first two Dense layers cut to 4 units (sharpened, so
-    `grindstone convert` turns it into a small .snn.h5 seed)."""
-    src = h5py.File(shared + "/models/whetstone/whetstone_dense_mnist.h5", "r")
-    config = json.loads(src.attrs["model_config"])
-    cut = {"dense": 4, "dense_1": 4}
     for layer in config["config"]["layers"]:
         if layer["config"]["name"] in cut:
             layer["config"]["units"] = cut[layer["config"]["name"]]
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     with h5py.File(path, "w") as f:
         for k, v in src.attrs.items():
             f.attrs[k] = v
@@ -87,9 +59,23 @@ def tiny_whetstone(path):
             if name.startswith("dense"):
                 units = cut.get(name, src["model_weights"][name][name]["bias:0"].shape[0])
                 inner = g.create_group(name)
-                inner.create_dataset("kernel:0", data=rng.normal(0, 0.5, (fan_in, units)).astype(np.float32))
+                inner.create_dataset("kernel:0", data=rng.normal(0, scale, (fan_in, units)).astype(np.float32))
                 inner.create_dataset("bias:0", data=np.zeros(units, np.float32))
                 fan_in = units
+
+
+def tiny_keras2(path):
+    """keras2_mlp_logits.h5 with its hidden Dense layers cut to 4 units."""
+    config = json.loads(h5py.File(shared + "/models/keras/keras2_mlp_logits.h5", "r").attrs["model_config"])
+    hidden = {l["config"]["name"]: 4 for l in config["config"]["layers"]
+              if l["class_name"] == "Dense" and l["config"]["units"] != 10}
+    shrink("keras/keras2_mlp_logits.h5", path, hidden, seed=1, scale=0.1)
+
+
+def tiny_whetstone(path):
+    """whetstone_dense_mnist.h5 with its first two Dense layers cut to 4 units (sharpened, so
+    `grindstone convert` turns it into a small .snn.h5 seed)."""
+    shrink("whetstone/whetstone_dense_mnist.h5", path, {"dense": 4, "dense_1": 4}, seed=2, scale=0.5)
 
 
 def tiny_nir(path):

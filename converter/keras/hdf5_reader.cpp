@@ -2,7 +2,6 @@
 
 #include <H5FDcore.h>
 
-#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -78,6 +77,8 @@ H5File H5File::open_image(const std::string& bytes, const std::string& label) {
 }
 
 void H5File::fail(const std::string& where, const std::string& message) const {
+  // Callers that also raise their own errors (the NIR reader) put the file in `where`: name it once.
+  if (where.rfind(label_ + ":", 0) == 0) throw InputError(where + ": " + message);
   throw InputError(label_ + (where.empty() ? "" : ": " + where) + ": " + message);
 }
 
@@ -196,23 +197,6 @@ std::string H5File::string_attribute(hid_t object, const std::string& name, cons
   return values.front();
 }
 
-void H5File::check_storage(hid_t dataset, hid_t type, std::int64_t elements, const std::string& path,
-                           const std::string& where) const {
-  // A damaged dataspace can declare gigabytes in a file of kilobytes (found by fuzz/fuzz_nir):
-  // refuse what the file cannot hold before allocating it. Stored data is at most the file's
-  // size, or about 1032 times that through deflate (its maximum ratio); 1100 leaves room.
-  if (elements <= 0) return;
-  hsize_t file_size = 0;
-  if (H5Fget_filesize(file_.get(), &file_size) < 0) fail(where, "'" + path + "': cannot size the file");
-  Hid plist(H5Dget_create_plist(dataset), H5Pclose);
-  const bool filtered = plist.valid() && H5Pget_nfilters(plist.get()) > 0;
-  const double stored = static_cast<double>(elements) * static_cast<double>(std::max<std::size_t>(1, H5Tget_size(type)));
-  const double room = static_cast<double>(file_size) * (filtered ? 1100.0 : 1.0) + 65536.0;
-  if (stored > room)
-    fail(where, "'" + path + "': declares " + std::to_string(elements) + " elements, more than the " +
-                    std::to_string(file_size) + "-byte file can hold (corrupt dataspace)");
-}
-
 Tensor H5File::float_dataset(hid_t base, const std::string& path, const std::string& where) const {
   if (!exists(base, path)) fail(where, "dataset '" + path + "' not found");
   Hid dataset(H5Dopen2(base, path.c_str(), H5P_DEFAULT), H5Dclose);
@@ -238,7 +222,8 @@ Tensor H5File::float_dataset(hid_t base, const std::string& path, const std::str
     if (elements > kMaxTensorElements)
       fail(where, "'" + path + "': absurd size (more than 2^31 elements)");
   }
-  check_storage(dataset.get(), type.get(), elements, path, where);
+  if (const auto why = dataset_exceeds_file(dataset.get(), static_cast<double>(elements)))
+    fail(where, "'" + path + "': " + *why);
   tensor.values.resize(static_cast<std::size_t>(elements));
   if (elements > 0 &&
       H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.values.data()) < 0)

@@ -36,9 +36,6 @@ class H5File {
   static H5File open_image(const std::string& bytes, const std::string& label);
 
   const std::string& label() const { return label_; }
-  /// Refuses a dataset whose declared size exceeds what the file can store.
-  void check_storage(hid_t dataset, hid_t type, std::int64_t elements, const std::string& path,
-                     const std::string& where) const;
   hid_t root() const { return file_.get(); }
 
   /// True if every component of the '/'-separated `path` below `base` exists.

@@ -296,17 +296,7 @@ struct Reader {
     double elements = 1;
     for (auto d : dims) elements *= static_cast<double>(d);
     if (elements > static_cast<double>(std::numeric_limits<std::int32_t>::max())) fail(field, "absurd size");
-    // A damaged dataspace can declare gigabytes in a small file: refuse what the file cannot
-    // hold (at most its size, ~1032x that through deflate) before allocating it.
-    Handle file(H5Iget_file_id(set.get()), H5Fclose);
-    Handle plist(H5Dget_create_plist(set.get()), H5Pclose);
-    hsize_t file_size = 0;
-    if (!file.valid() || H5Fget_filesize(file.get(), &file_size) < 0) fail(field, "cannot size the file");
-    const bool filtered = plist.valid() && H5Pget_nfilters(plist.get()) > 0;
-    const double stored = elements * static_cast<double>(H5Tget_size(type.get()));
-    if (stored > static_cast<double>(file_size) * (filtered ? 1100.0 : 1.0) + 65536.0)
-      fail(field, "declares " + std::to_string(static_cast<std::int64_t>(elements)) + " elements, more than the " +
-                      std::to_string(file_size) + "-byte file can hold (corrupt dataspace)");
+    if (const auto why = dataset_exceeds_file(set.get(), elements)) fail(field, *why);
     return {std::move(set), dims};
   }
 
