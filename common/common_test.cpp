@@ -1,9 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/atomic_file.hpp"
@@ -94,4 +98,20 @@ TEST_CASE("parallel_for_collected runs every index and rethrows the lowest faili
   int sum = 0;
   grindstone::parallel_for_collected(0, 10, [&](int i) { if (i < 0) sum = -1; });
   CHECK(sum == 0);
+}
+
+TEST_CASE("the ThreadSanitizer loop runner visits every index once, on at most the allowed threads") {
+  grindstone::ThreadLimit limit(2);
+  std::vector<std::atomic<int>> visits(1000);
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  grindstone::detail::run_on_threads(visits.size(), [&](std::size_t i) {
+    visits[i].fetch_add(1);
+    std::lock_guard lock(mutex);
+    threads.insert(std::this_thread::get_id());
+  });
+  CHECK(std::all_of(visits.begin(), visits.end(), [](const std::atomic<int>& v) { return v.load() == 1; }));
+  CHECK(threads.size() <= 2);
+  CHECK(threads.count(std::this_thread::get_id()) == 1);  // the caller works too
+  grindstone::detail::run_on_threads(0, [&](std::size_t) { FAIL("no index in an empty range"); });
 }

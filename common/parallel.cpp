@@ -3,6 +3,11 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
 namespace grindstone {
 
 ThreadLimit::ThreadLimit(int threads)
@@ -23,5 +28,22 @@ void ExceptionCollector::capture(std::size_t index) {
 void ExceptionCollector::rethrow_if_any() {
   if (first_) std::rethrow_exception(first_);
 }
+
+namespace detail {
+
+void run_on_threads(std::size_t n, const std::function<void(std::size_t)>& body) {
+  const std::size_t allowed = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+  const std::size_t workers = std::max<std::size_t>(1, std::min(n, allowed));
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) body(i);
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace detail
 
 }  // namespace grindstone

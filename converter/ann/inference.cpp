@@ -1,7 +1,5 @@
 #include "converter/ann/inference.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <chrono>
 #include <functional>
@@ -19,18 +17,10 @@ void for_each_chunk(std::int64_t n, int threads, const std::function<void(std::i
   const std::int64_t chunk = ReferenceInference::kChunkSamples;
   const auto chunks = static_cast<std::size_t>((n + chunk - 1) / chunk);
   ThreadLimit limit(threads);
-  ExceptionCollector errors;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1), [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t c = r.begin(); c != r.end(); ++c) {
-      try {
-        const auto first = static_cast<std::int64_t>(c) * chunk;
-        body(first, std::min(chunk, n - first));
-      } catch (...) {
-        errors.capture(c);
-      }
-    }
+  parallel_for_collected(std::size_t{0}, chunks, [&](std::size_t c) {
+    const auto first = static_cast<std::int64_t>(c) * chunk;
+    body(first, std::min(chunk, n - first));
   });
-  errors.rethrow_if_any();
 }
 
 }  // namespace

@@ -1,13 +1,11 @@
 #include "converter/sharpen/layers.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "common/error.hpp"
+#include "common/parallel.hpp"
 #include "common/random.hpp"
 
 namespace grindstone::sharpen {
@@ -26,15 +24,10 @@ template <class Body>
 void for_each_block(Index n, Index block, const Body& body) {
   if (n <= 0) return;
   const Index blocks = (n + block - 1) / block;
-  tbb::parallel_for(
-      tbb::blocked_range<Index>(0, blocks, 1),
-      [&](const tbb::blocked_range<Index>& range) {
-        for (Index b = range.begin(); b != range.end(); ++b) {
-          const Index first = b * block;
-          body(first, std::min(block, n - first));
-        }
-      },
-      tbb::simple_partitioner());
+  parallel_for_collected(Index{0}, blocks, [&](Index b) {
+    const Index first = b * block;
+    body(first, std::min(block, n - first));
+  });
 }
 
 using PixelMap = Eigen::Map<Batch>;

@@ -1,8 +1,6 @@
 #include "snn_runtime/functional/rate.hpp"
 
-#include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <chrono>
@@ -324,37 +322,29 @@ RateRun RateEngine::run_samples(const std::uint8_t* images, const float* values,
   const std::int64_t chunks = (count + kChunkSamples - 1) / kChunkSamples;
   tbb::enumerable_thread_specific<RateWorkspace> workspaces([this] { return impl_->make_workspace(); });
   tbb::enumerable_thread_specific<RateTotals> totals([T] { return RateTotals(T); });
-  ExceptionCollector errors;
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, chunks, 1), [&](const tbb::blocked_range<std::int64_t>& range) {
-    for (std::int64_t c = range.begin(); c < range.end(); ++c) {
-      try {
-        RateWorkspace& ws = workspaces.local();
-        RateTotals& tot = totals.local();
-        const std::int64_t end = std::min(count, (c + 1) * kChunkSamples);
-        for (std::int64_t s = c * kChunkSamples; s < end; ++s) {
-          const int label = labels ? labels[s] : -1;
-          impl_->simulate(images + s * pixels, values ? values + s * pixels : nullptr, first_index + s, options, ws,
-                          [&](int t, int by_count, int by_input, std::int64_t spikes, std::int64_t events) {
-                            const auto i = static_cast<std::size_t>(t);
-                            const int predicted = options.readout == RateReadout::SpikeCount ? by_count : by_input;
-                            tot.correct[i] += predicted == label;
-                            tot.correct_by_count[i] += by_count == label;
-                            tot.correct_by_input[i] += by_input == label;
-                            tot.spikes[i] += spikes;
-                            tot.events[i] += events;
-                            if (t != T - 1) return;
-                            out.predictions[static_cast<std::size_t>(s)] = predicted;
-                            if (options.keep_output_counts)
-                              std::copy(ws.counts.begin(), ws.counts.end(),
-                                        out.output_counts.begin() + s * out.output_size);
-                          });
-        }
-      } catch (...) {
-        errors.capture(static_cast<std::size_t>(c));
-      }
+  parallel_for_collected(std::int64_t{0}, chunks, [&](std::int64_t c) {
+    RateWorkspace& ws = workspaces.local();
+    RateTotals& tot = totals.local();
+    const std::int64_t end = std::min(count, (c + 1) * kChunkSamples);
+    for (std::int64_t s = c * kChunkSamples; s < end; ++s) {
+      const int label = labels ? labels[s] : -1;
+      impl_->simulate(images + s * pixels, values ? values + s * pixels : nullptr, first_index + s, options, ws,
+                      [&](int t, int by_count, int by_input, std::int64_t spikes, std::int64_t events) {
+                        const auto i = static_cast<std::size_t>(t);
+                        const int predicted = options.readout == RateReadout::SpikeCount ? by_count : by_input;
+                        tot.correct[i] += predicted == label;
+                        tot.correct_by_count[i] += by_count == label;
+                        tot.correct_by_input[i] += by_input == label;
+                        tot.spikes[i] += spikes;
+                        tot.events[i] += events;
+                        if (t != T - 1) return;
+                        out.predictions[static_cast<std::size_t>(s)] = predicted;
+                        if (options.keep_output_counts)
+                          std::copy(ws.counts.begin(), ws.counts.end(),
+                                    out.output_counts.begin() + s * out.output_size);
+                      });
     }
   });
-  errors.rethrow_if_any();
   RateTotals sum(T);
   for (const RateTotals& tot : totals)
     for (std::size_t t = 0; t < static_cast<std::size_t>(T); ++t) {

@@ -14,26 +14,33 @@ namespace {
 
 // The hot loops of both engines. target_clones builds an AVX2 copy beside the baseline one and
 // picks at load time, so the binary still runs on any x86-64 (the build sets no -march).
-[[gnu::target_clones("avx2", "default")]] void add_run(float* __restrict acc, const float* __restrict row, std::int64_t n) {
+// Not under ThreadSanitizer: the clones' ifunc resolver runs during relocation, before TSan's
+// runtime is up, and GCC instruments it, so the binary segfaulted before main().
+#if defined(__SANITIZE_THREAD__)
+#define GRINDSTONE_CLONES
+#else
+#define GRINDSTONE_CLONES [[gnu::target_clones("avx2", "default")]]
+#endif
+GRINDSTONE_CLONES void add_run(float* __restrict acc, const float* __restrict row, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) acc[i] += row[i];
 }
-[[gnu::target_clones("avx2", "default")]] void add_run(std::int32_t* __restrict acc, const std::int32_t* __restrict row,
+GRINDSTONE_CLONES void add_run(std::int32_t* __restrict acc, const std::int32_t* __restrict row,
                                                         std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) acc[i] += row[i];
 }
-[[gnu::target_clones("avx2", "default")]] void add_run(std::int64_t* __restrict acc, const std::int64_t* __restrict row,
+GRINDSTONE_CLONES void add_run(std::int64_t* __restrict acc, const std::int64_t* __restrict row,
                                                         std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) acc[i] += row[i];
 }
-[[gnu::target_clones("avx2", "default")]] void add_scaled_run(float* __restrict acc, const float* __restrict row, float a,
+GRINDSTONE_CLONES void add_scaled_run(float* __restrict acc, const float* __restrict row, float a,
                                                                std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) acc[i] += a * row[i];
 }
-[[gnu::target_clones("avx2", "default")]] void add_scaled_run(std::int32_t* __restrict acc, const std::int32_t* __restrict row,
+GRINDSTONE_CLONES void add_scaled_run(std::int32_t* __restrict acc, const std::int32_t* __restrict row,
                                                                std::int32_t a, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) acc[i] += a * row[i];
 }
-[[gnu::target_clones("avx2", "default")]] void add_scaled_run(std::int64_t* __restrict acc, const std::int64_t* __restrict row,
+GRINDSTONE_CLONES void add_scaled_run(std::int64_t* __restrict acc, const std::int64_t* __restrict row,
                                                                std::int64_t a, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) acc[i] += a * row[i];
 }
@@ -56,21 +63,21 @@ template <class T>
     for (std::int64_t i = 0; i < n; ++i) acc[i] += r0[i];
   }
 }
-[[gnu::target_clones("avx2", "default")]] void add_rows(float* acc, const float* weights, std::int64_t stride,
+GRINDSTONE_CLONES void add_rows(float* acc, const float* weights, std::int64_t stride,
                                                          const std::int32_t* fired, std::int64_t count, std::int64_t n) {
   add_rows_body(acc, weights, stride, fired, count, n);
 }
-[[gnu::target_clones("avx2", "default")]] void add_rows(std::int32_t* acc, const std::int32_t* weights, std::int64_t stride,
+GRINDSTONE_CLONES void add_rows(std::int32_t* acc, const std::int32_t* weights, std::int64_t stride,
                                                          const std::int32_t* fired, std::int64_t count, std::int64_t n) {
   add_rows_body(acc, weights, stride, fired, count, n);
 }
-[[gnu::target_clones("avx2", "default")]] void add_rows(std::int64_t* acc, const std::int64_t* weights, std::int64_t stride,
+GRINDSTONE_CLONES void add_rows(std::int64_t* acc, const std::int64_t* weights, std::int64_t stride,
                                                          const std::int32_t* fired, std::int64_t count, std::int64_t n) {
   add_rows_body(acc, weights, stride, fired, count, n);
 }
 
 /// add_rows with int16 weights into int32 sums (each term widened; exact).
-[[gnu::target_clones("avx2", "default")]] void add_rows(std::int32_t* __restrict acc, const std::int16_t* __restrict weights,
+GRINDSTONE_CLONES void add_rows(std::int32_t* __restrict acc, const std::int16_t* __restrict weights,
                                                          std::int64_t stride, const std::int32_t* __restrict fired,
                                                          std::int64_t count, std::int64_t n) {
   std::int64_t k = 0;
@@ -118,23 +125,23 @@ template <class T, class W>
   }
   return events;
 }
-[[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(float* acc, const float* weights, std::int64_t rows,
+GRINDSTONE_CLONES std::int64_t add_pixel_rows(float* acc, const float* weights, std::int64_t rows,
                                                                        const std::uint8_t* pixels, const std::int32_t* fanout,
                                                                        std::int64_t n) {
   return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
 }
-[[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(std::int32_t* acc, const std::int32_t* weights,
+GRINDSTONE_CLONES std::int64_t add_pixel_rows(std::int32_t* acc, const std::int32_t* weights,
                                                                        std::int64_t rows, const std::uint8_t* pixels,
                                                                        const std::int32_t* fanout, std::int64_t n) {
   return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
 }
 /// int16 weights (half the bytes: the first layer's rows stay in L2), each product widened.
-[[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(std::int32_t* acc, const std::int16_t* weights,
+GRINDSTONE_CLONES std::int64_t add_pixel_rows(std::int32_t* acc, const std::int16_t* weights,
                                                                        std::int64_t rows, const std::uint8_t* pixels,
                                                                        const std::int32_t* fanout, std::int64_t n) {
   return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);
 }
-[[gnu::target_clones("avx2", "default")]] std::int64_t add_pixel_rows(std::int64_t* acc, const std::int64_t* weights,
+GRINDSTONE_CLONES std::int64_t add_pixel_rows(std::int64_t* acc, const std::int64_t* weights,
                                                                        std::int64_t rows, const std::uint8_t* pixels,
                                                                        const std::int32_t* fanout, std::int64_t n) {
   return add_pixel_rows_body(acc, weights, rows, pixels, fanout, n);

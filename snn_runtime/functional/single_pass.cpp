@@ -1,8 +1,6 @@
 #include "snn_runtime/functional/single_pass.hpp"
 
-#include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <bit>
@@ -371,44 +369,36 @@ SinglePassRun SinglePassEngine::run(const std::uint8_t* images, const std::uint8
   const functional::DenseTilePath* tiles = impl_->dense_tiles.get();
   tbb::enumerable_thread_specific<functional::DenseTilePath::Workspace> tile_workspaces(
       [tiles] { return tiles ? tiles->make_workspace() : functional::DenseTilePath::Workspace{}; });
-  ExceptionCollector errors;
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, chunks, 1), [&](const tbb::blocked_range<std::int64_t>& range) {
-    for (std::int64_t c = range.begin(); c < range.end(); ++c) {
-      try {
-        ChunkTotals& t = totals[static_cast<std::size_t>(c)];
-        const std::int64_t end = std::min(count, (c + 1) * kChunkSamples);
-        const auto record = [&](std::int64_t s, int predicted) {
-          if (labels && predicted == labels[s]) ++t.correct;
-          if (keep_predictions) out.predictions[static_cast<std::size_t>(s)] = predicted;
-        };
-        if (tiles) {
-          functional::DenseTilePath::Workspace& ws = tile_workspaces.local();
-          functional::DenseTilePath::Result block[functional::DenseTilePath::kBlock];
-          for (std::int64_t s = c * kChunkSamples; s < end; s += functional::DenseTilePath::kBlock) {
-            const auto n = static_cast<int>(std::min<std::int64_t>(functional::DenseTilePath::kBlock, end - s));
-            tiles->run_block(images + s * pixels, pixels, n, ws, block, scores_of(s));
-            for (int b = 0; b < n; ++b) {
-              t.spikes += block[b].spikes;
-              t.events += block[b].synaptic_events;
-              record(s + b, block[b].predicted);
-            }
-          }
-          continue;
+  parallel_for_collected(std::int64_t{0}, chunks, [&](std::int64_t c) {
+    ChunkTotals& t = totals[static_cast<std::size_t>(c)];
+    const std::int64_t end = std::min(count, (c + 1) * kChunkSamples);
+    const auto record = [&](std::int64_t s, int predicted) {
+      if (labels && predicted == labels[s]) ++t.correct;
+      if (keep_predictions) out.predictions[static_cast<std::size_t>(s)] = predicted;
+    };
+    if (tiles) {
+      functional::DenseTilePath::Workspace& ws = tile_workspaces.local();
+      functional::DenseTilePath::Result block[functional::DenseTilePath::kBlock];
+      for (std::int64_t s = c * kChunkSamples; s < end; s += functional::DenseTilePath::kBlock) {
+        const auto n = static_cast<int>(std::min<std::int64_t>(functional::DenseTilePath::kBlock, end - s));
+        tiles->run_block(images + s * pixels, pixels, n, ws, block, scores_of(s));
+        for (int b = 0; b < n; ++b) {
+          t.spikes += block[b].spikes;
+          t.events += block[b].synaptic_events;
+          record(s + b, block[b].predicted);
         }
-        Workspace& ws = workspaces.local();
-        for (std::int64_t s = c * kChunkSamples; s < end; ++s) {
-          ws.scores = scores_of(s);
-          const SinglePassSample r = impl_->run(images + s * pixels, ws);
-          t.spikes += r.spikes;
-          t.events += r.synaptic_events;
-          record(s, r.predicted);
-        }
-      } catch (...) {
-        errors.capture(static_cast<std::size_t>(c));
       }
+      return;
+    }
+    Workspace& ws = workspaces.local();
+    for (std::int64_t s = c * kChunkSamples; s < end; ++s) {
+      ws.scores = scores_of(s);
+      const SinglePassSample r = impl_->run(images + s * pixels, ws);
+      t.spikes += r.spikes;
+      t.events += r.synaptic_events;
+      record(s, r.predicted);
     }
   });
-  errors.rethrow_if_any();
   for (const ChunkTotals& t : totals) {  // chunk order: identical totals for any thread count
     out.correct += t.correct;
     out.spikes += t.spikes;

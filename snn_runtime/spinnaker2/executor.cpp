@@ -1,6 +1,5 @@
 #include "snn_runtime/spinnaker2/executor.hpp"
 
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -251,16 +250,10 @@ RunReport Executor::run(const datasets::Dataset& data) const {
   const std::int64_t batch = im.options.batch;
   const std::int64_t batches = (data.size() + batch - 1) / batch;
   std::vector<BatchResult> results(static_cast<std::size_t>(batches));
-  ExceptionCollector errors;
-  tbb::parallel_for(std::int64_t{0}, batches, [&](std::int64_t b) {
-    try {
-      const std::int64_t first = b * batch;
-      results[static_cast<std::size_t>(b)] = im.run_batch(data, first, std::min(batch, data.size() - first));
-    } catch (...) {
-      errors.capture(static_cast<std::size_t>(b));
-    }
+  parallel_for_collected(std::int64_t{0}, batches, [&](std::int64_t b) {
+    const std::int64_t first = b * batch;
+    results[static_cast<std::size_t>(b)] = im.run_batch(data, first, std::min(batch, data.size() - first));
   });
-  errors.rethrow_if_any();
 
   RunReport rep;
   const auto& chip = im.options.machine.chip;
