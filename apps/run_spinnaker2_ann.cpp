@@ -1,7 +1,8 @@
 // `grindstone run MODEL.h5 --engine spinnaker2 --s2-mode ann`: a Keras model (e.g. LeNet-5) run
 // as an int8 ANN on SpiNNaker 2's MAC arrays. CLI glue only: lowering, calibration and
 // quantisation are converter/passes/ann_to_mac (it reads the Keras layers, which snn_runtime must
-// not), the classifier, estimate and report snn_runtime/spinnaker2.
+// not), the classifier and report snn_runtime/spinnaker2, the timing the large-CNN mapper that
+// `grindstone estimate` uses (same defaults), so both commands give the same figures.
 #include <chrono>
 
 #include "apps/run_command.hpp"
@@ -30,12 +31,16 @@ RunResult run_spinnaker2_ann(const RunOptions& options, const datasets::Dataset&
     calibration = datasets::load(options.dataset, datasets::Split::Train, options.data_dir, lowering.calibration_images);
   }
   const snn::s2::AnnProgram program = passes::ann_to_mac(model, calibration);
-  const snn::s2::AnnRunReport r = snn::s2::run_ann(program, data, spinnaker2_machine(options));
+  const hw::s2::MachineParams machine = spinnaker2_machine(options);
+  snn::s2::CnnMappingParams mapping;  // the seed's data reuse on, as `grindstone estimate` defaults
+  mapping.chip = machine.chip;
+  mapping.chips = machine.chips;
+  const snn::s2::AnnRunReport r = snn::s2::run_ann(program, data, mapping);
   const snn::s2::ReportContext context{data.name, options.s2_mode, options.chips, options.clock_mhz,
                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
   RunResult result;
-  result.human = snn::s2::ann_report_human(r, program, context);
-  result.report = snn::s2::ann_report_json(r, program, context);
+  result.human = snn::s2::ann_report_human(r, program, mapping, context);
+  result.report = snn::s2::ann_report_json(r, program, mapping, context);
   result.predictions = r.predictions;
   return result;
 }

@@ -52,6 +52,38 @@ TEST_CASE("estimate: keras3_cnn_legacy on SpiNNaker 2, data reuse on vs off") {
   CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator{}) == 1);
 }
 
+TEST_CASE("estimate agrees with run --engine spinnaker2 --s2-mode ann on the MNIST Keras models") {
+  const auto shared = require_shared("estimate vs the ANN-mode run");
+  if (!shared) return;
+  const auto data_dir = *shared / "datasets/mnist";
+  // conv + pool, channels_first LeNet-5, an MLP, and an MLP with batch norm (folded by both paths)
+  for (const char* file : {"keras3_cnn_legacy.h5", "keras2_lenet5_channels_first.h5", "keras3_mlp.keras", "keras3_mlp_batchnorm.h5"}) {
+    INFO(file);
+    const auto model = quoted(*shared / "models/keras" / file);
+    for (const char* flags : {"", " --chips 2 --clock-mhz 200"}) {
+      INFO(flags);
+      const auto est = run_cli("estimate " + model + flags + " --json");
+      REQUIRE_MESSAGE(est.exit_code == 0, est.err);
+      const auto run = run_cli("run " + model + " --engine spinnaker2 --s2-mode ann --limit 5 --json --data-dir " +
+                               quoted(data_dir) + flags);
+      REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+      const auto e = nlohmann::json::parse(est.out), r = nlohmann::json::parse(run.out);
+      // The Keras pass (mac_graph) and the lowering of the int8 program (mac_graph_of) are two
+      // routes to the mapper: the same ops, so the same figures.
+      CHECK(r["hw_throughput_samples_per_second"].get<double>() == e["fps"].get<double>());
+      CHECK(r["hw_latency_seconds"].get<double>() == e["latency_seconds"].get<double>());
+      CHECK(r["pes"] == e["pes"]);
+      CHECK(r["chips"] == e["chips"]);
+      CHECK(r["energy_per_inference_joules"].get<double>() == doctest::Approx(e["energy_joules"].get<double>()));
+      CHECK(r["dram_bytes"].get<std::int64_t>() == 5 * e["dram_bytes"].get<std::int64_t>());
+      REQUIRE(r["estimate"]["layers"].size() == e["layers"].size());
+      for (std::size_t i = 0; i < e["layers"].size(); ++i)
+        for (const char* key : {"name", "pes", "tasks", "cycles", "dram_bytes", "noc_bytes", "macs"})
+          CHECK_MESSAGE(r["estimate"]["layers"][i][key] == e["layers"][i][key], key);
+    }
+  }
+}
+
 TEST_CASE("estimate: bad usage exits 2 with one line naming what is wrong") {
   const auto shared = require_shared("estimate bad usage");
   if (!shared) return;

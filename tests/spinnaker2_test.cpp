@@ -338,13 +338,13 @@ TEST_CASE("grindstone run MODEL.h5 --engine spinnaker2 --s2-mode ann = ann_to_ma
   const ann::Model model = keras::load_model(model_file);
   const auto calibration = datasets::load("mnist", datasets::Split::Train, data_dir, passes::AnnToMacOptions{}.calibration_images);
   const snn::s2::AnnProgram program = passes::ann_to_mac(model, calibration);
-  hw::s2::MachineParams machine;
-  machine.chip.clock.hz = 200e6;
-  const snn::s2::AnnRunReport r = snn::s2::run_ann(program, mnist(*shared, n), machine);
+  snn::s2::CnnMappingParams mapping;
+  mapping.chip.clock.hz = 200e6;
+  const snn::s2::AnnRunReport r = snn::s2::run_ann(program, mnist(*shared, n), mapping);
   CHECK(j["accuracy"].get<double>() == r.accuracy);
   CHECK(j["samples"] == n);
-  CHECK(j["hw_latency_seconds"].get<double>() == r.estimate.hw_latency_seconds);
-  CHECK(j["energy_per_inference_joules"].get<double>() == r.estimate.energy_per_sample.total());
+  CHECK(j["hw_latency_seconds"].get<double>() == r.estimate.latency_seconds);
+  CHECK(j["energy_per_inference_joules"].get<double>() == r.estimate.energy.total());
   CHECK(j["nonzero_activations_per_sample"].get<double>() == r.nonzero_activations_per_sample);
   CHECK(j["accuracy"].get<double>() > 0.9);
   // the run contract's keys are there; spike counts are null with the reason (an ANN sends none)

@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "converter/ann/inference.hpp"
 #include "converter/ann/layer_ops.hpp"
+#include "converter/passes/ann_passes.hpp"
 #include "datasets/encoding.hpp"
 #include "snn_runtime/spinnaker2/quantise.hpp"
 
@@ -171,10 +172,16 @@ void quantise_ann_program(AnnLowering& lowering, const ann::Model& model, const 
   lowering.program.quantisation = "int8 weights per layer, uint7 activations calibrated on " + calibration;
 }
 
-snn::s2::AnnProgram ann_to_mac(const ann::Model& model, const datasets::Dataset& calibration) {
+snn::s2::AnnProgram ann_to_mac(const ann::Model& keras_model, const datasets::Dataset& calibration) {
+  // Inference-time identities go and batch norm folds into the weights before lowering, as
+  // `grindstone estimate` fuses them (mac_graph): the MAC write-out applies a folded BN for free.
+  ann::Model model = keras_model;
+  drop_identities(model);
+  fold_batch_norm(model);
   AnnLowering lowering = lower_ann_to_mac(model);
   quantise_ann_program(lowering, model, activation_maxima(model, calibration),
                        std::to_string(calibration.size()) + (calibration.split == datasets::Split::Train ? " training" : " test") + " images");
+  lowering.program.name = model.name;
   return std::move(lowering.program);
 }
 

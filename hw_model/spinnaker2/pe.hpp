@@ -47,11 +47,6 @@ class ArmCore {
     /// Per int32 partial sum received from another PE and added (load, add, store) when a MAC
     /// layer's input is split over PEs. ASSUMPTION: 2 cycles with M4F load/store multiple.
     Cycles cycles_per_partial_sum_add{2};
-    /// Per window element of a max pool on uint8 activations (load, compare-select).
-    /// ASSUMPTION: 2 cycles.
-    Cycles cycles_per_pool_compare{2};
-    /// Per max-pool output (address arithmetic, store). ASSUMPTION: 20 cycles, as a neuron update.
-    Cycles cycles_per_pool_output{20};
     /// Neurons one core may hold. Source: py-spinnaker2 notebooks use set_max_atoms_per_core
     /// with 256/128/16 [V]; we take 256.
     std::int64_t max_neurons_per_core = 256;
@@ -71,12 +66,7 @@ class ArmCore {
   const Params& params() const { return params_; }
   const Stats& stats() const { return stats_; }
 
-  /// Cycles of a max pool over `outputs` values of `window` elements each (not recorded: the
-  /// ANN estimate counts ARM work per layer).
-  Cycles max_pool_cycles(std::int64_t outputs, std::int64_t window) const {
-    return (params_.cycles_per_pool_compare * window + params_.cycles_per_pool_output) * outputs;
-  }
-  /// Cycles of adding `values` int32 partial sums (not recorded, as max_pool_cycles).
+  /// Cycles of adding `values` int32 partial sums (not recorded: the mapper counts it per layer).
   Cycles partial_sum_cycles(std::int64_t values) const { return params_.cycles_per_partial_sum_add * values; }
 
   /// Cycles for a piece of event-driven work, recorded in stats.

@@ -73,39 +73,48 @@ int classify(const AnnProgram& program, std::vector<std::uint8_t> x, hw::MacArra
   throw InternalError("spinnaker2 ann: the program has no output step");
 }
 
-std::vector<PipelineLayer> pipeline_of(const AnnProgram& program, const hw::ArmCore::Params& arm) {
-  const hw::ArmCore core(arm);
-  std::vector<PipelineLayer> pipeline;
+MacGraph mac_graph_of(const AnnProgram& program) {
+  MacGraph graph;
+  graph.name = program.name;
   for (const auto& s : program.steps) {
-    PipelineLayer p;
-    p.name = s.name;
-    p.output_bytes_per_sample = s.out_shape.size();
+    if (graph.input_bytes == 0) graph.input_bytes = s.in_shape.size() * hw::kOperandBytes;
     if (s.kind == AnnStep::Kind::Mac) {
-      p.mac.name = s.name;
-      p.mac.per_sample = s.per_sample();
-      p.mac.conv = s.conv;
-      p.mac.conv_input_bytes = s.conv ? s.in_shape.size() : 0;
-      p.mac.output_bytes_per_value = s.write_out.bytes_per_value;
+      MacOp op;
+      op.name = s.name;
+      if (s.conv) {
+        const hw::Conv2dGeometry& g = s.geometry;
+        op.kind = MacOp::Kind::Conv;
+        op.in_h = g.in_h;
+        op.in_w = g.in_w;
+        op.in_channels = g.in_channels;
+        op.out_h = op.result_h = g.out_h;
+        op.out_w = op.result_w = g.out_w;
+        op.out_channels = g.out_channels;
+        op.kernel_h = g.kernel_h;
+        op.kernel_w = g.kernel_w;
+        op.stride_h = g.stride_h;
+        op.stride_w = g.stride_w;
+      } else {
+        op.kind = MacOp::Kind::Dense;
+        op.in_channels = s.k;
+        op.out_channels = s.n;
+      }
+      graph.ops.push_back(std::move(op));
     } else if (s.kind == AnnStep::Kind::MaxPool) {
-      p.on_mac = false;
-      p.arm_neurons = s.out_shape.size();
-      p.arm_cycles_per_sample = core.max_pool_cycles(s.out_shape.size(), std::int64_t{s.pool_h} * s.pool_w).count;
-    } else {
-      continue;  // a flatten is an addressing change of the next layer's input
-    }
-    pipeline.push_back(p);
+      require_input(!graph.ops.empty(), "spinnaker2 ann: step '" + s.name + "'", "a max pool needs a MAC step before it to fuse into");
+      MacOp& op = graph.ops.back();
+      op.result_h = dim(s.out_shape, 0);
+      op.result_w = dim(s.out_shape, 1);
+      op.fused.push_back(s.name);
+    }  // a flatten: addressing of the next op's input
   }
-  return pipeline;
+  return graph;
 }
 
-AnnRunReport run_ann(const AnnProgram& program, const datasets::Dataset& data, const hw::MachineParams& machine,
-                     std::int64_t batch) {
-  if (batch == 0) batch = machine.chip.pe.mac.rows;
-  require_input(batch >= 1, "spinnaker2 ann", "batch must be ≥ 1");
+AnnRunReport run_ann(const AnnProgram& program, const datasets::Dataset& data, const CnnMappingParams& mapping) {
   AnnRunReport r;
   r.samples = data.size();
-  r.batch = batch;
-  hw::MacArray mac(machine.chip.pe.mac);
+  hw::MacArray mac(mapping.chip.pe.mac);
   std::int64_t nonzero = 0;
   for (std::int64_t i = 0; i < data.size(); ++i) {
     const int cls = classify(program, std::vector<std::uint8_t>(data.image(i), data.image(i) + data.pixels_per_image()), mac, nonzero);
@@ -116,10 +125,9 @@ AnnRunReport run_ann(const AnnProgram& program, const datasets::Dataset& data, c
   const double n = static_cast<double>(std::max<std::int64_t>(1, r.samples));
   r.accuracy = static_cast<double>(r.correct) / n;
   r.nonzero_activations_per_sample = static_cast<double>(nonzero) / n;
-  r.estimate = estimate_pipeline(pipeline_of(program, machine.chip.pe.arm), data.pixels_per_image(), machine, batch);
-  const double batches = std::ceil(n / static_cast<double>(batch));
-  r.dram_bytes = static_cast<std::int64_t>(static_cast<double>(r.estimate.dram_bytes_per_batch) * batches);
-  r.energy_joules = r.estimate.energy_per_sample.total() * n;
+  r.estimate = estimate_cnn(mac_graph_of(program), mapping);
+  r.dram_bytes = r.estimate.dram_bytes * r.samples;
+  r.energy_joules = r.estimate.energy.total() * static_cast<double>(r.samples);
   return r;
 }
 

@@ -4,7 +4,8 @@
 // requantises and applies ReLU, max pooling on the ARM cores, and the layout change of a
 // channels_first flatten. The program is built and quantised by converter/passes/ann_to_mac
 // (which reads the Keras layers); this file runs it (bit-exact, on hw::s2::MacArray) and
-// estimates it on the machine. It knows nothing of Keras.
+// times it with the large-CNN mapper (cnn_mapping.hpp) that `grindstone estimate` uses, so the
+// run and the estimate of one model give one set of figures. It knows nothing of Keras.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,7 +14,8 @@
 #include "datasets/dataset.hpp"
 #include "hw_model/spinnaker2/chip.hpp"
 #include "hw_model/spinnaker2/mac_array.hpp"
-#include "snn_runtime/spinnaker2/estimate.hpp"
+#include "snn_runtime/spinnaker2/cnn_graph.hpp"
+#include "snn_runtime/spinnaker2/cnn_mapping.hpp"
 
 namespace grindstone::snn::s2 {
 
@@ -43,6 +45,7 @@ struct AnnStep {
 };
 
 struct AnnProgram {
+  std::string name;  ///< the model's
   std::vector<AnnStep> steps;
   /// How the weights and activations were quantised (reported).
   std::string quantisation;
@@ -53,29 +56,27 @@ struct AnnProgram {
 /// (what zero gating can skip is the rest). Returns the class (first maximal score).
 int classify(const AnnProgram& program, std::vector<std::uint8_t> x, hw::MacArray& mac, std::int64_t& nonzero_activations);
 
-/// The shape-only pipeline of the program for estimate_pipeline: MAC steps, max pools as ARM
-/// work (hw::ArmCore::max_pool_cycles), flattens folded into the next step's addressing.
-std::vector<PipelineLayer> pipeline_of(const AnnProgram& program, const hw::ArmCore::Params& arm);
+/// The program as the mapper sees it: one MacOp per MAC step, each max pool fused into the write-out
+/// of the MAC step before it (as converter/passes/mac_graph fuses a Keras pool), flattens folded
+/// into the next op's addressing. Throws InputError when a pool has no MAC step before it.
+MacGraph mac_graph_of(const AnnProgram& program);
 
 struct AnnRunReport {
   std::int64_t samples = 0;
   std::int64_t correct = 0;
   double accuracy = 0;
   std::vector<int> predictions;
-  std::int64_t batch = 0;  ///< samples per MAC invocation
   /// Non-zero uint8 activations per sample (input pixels + every step's output). An int8 ANN
   /// sends no spikes, so the report carries this instead of spike counts.
   double nonzero_activations_per_sample = 0;
   hw::MacArray::Stats mac;  ///< functional run over all samples (exact overflow count)
-  PipelineEstimate estimate;  ///< one batch of `batch` samples
-  std::int64_t dram_bytes = 0;  ///< estimate's per-batch bytes × batches
-  double energy_joules = 0;     ///< estimate's per-sample energy × samples
+  CnnEstimate estimate;     ///< one frame (batch 1), mapped as `grindstone estimate` maps it
+  std::int64_t dram_bytes = 0;  ///< estimate's bytes per frame × samples
+  double energy_joules = 0;     ///< estimate's energy per frame × samples
 };
 
-/// Runs every sample (sequentially, so the MAC stats are exact and deterministic) and
-/// estimates the program on `machine` in batches of `batch` (0: one sample per accumulator row of
-/// the MAC array, hw::s2::MacArray::Params::rows).
-AnnRunReport run_ann(const AnnProgram& program, const datasets::Dataset& data, const hw::MachineParams& machine,
-                     std::int64_t batch = 0);
+/// Runs every sample (sequentially, so the MAC stats are exact and deterministic) and times the
+/// program with estimate_cnn(mac_graph_of(program), mapping).
+AnnRunReport run_ann(const AnnProgram& program, const datasets::Dataset& data, const CnnMappingParams& mapping);
 
 }  // namespace grindstone::snn::s2

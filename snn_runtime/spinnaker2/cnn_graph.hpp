@@ -12,6 +12,8 @@
 
 namespace grindstone::snn::s2 {
 
+namespace hw = grindstone::hw::s2;
+
 struct MacOp {
   enum class Kind { Conv, Dense };
   std::string name;
@@ -35,10 +37,10 @@ struct MacOp {
   std::int64_t macs() const { return out_h * out_w * out_channels * reduction(); }
   /// int8 weights + int32 biases.
   std::int64_t weight_bytes() const {
-    return (reduction() * hw::s2::kOperandBytes + hw::s2::kBiasBytes) * out_channels;
+    return (reduction() * hw::kOperandBytes + hw::kBiasBytes) * out_channels;
   }
-  std::int64_t input_bytes() const { return in_h * in_w * in_channels * hw::s2::kOperandBytes; }
-  std::int64_t output_bytes() const { return result_h * result_w * out_channels * hw::s2::kOperandBytes; }
+  std::int64_t input_bytes() const { return in_h * in_w * in_channels * hw::kOperandBytes; }
+  std::int64_t output_bytes() const { return result_h * result_w * out_channels * hw::kOperandBytes; }
   /// Input channels one output channel reads (all of them, or its group's).
   std::int64_t input_channels_per_output(std::int64_t outputs) const;
 };

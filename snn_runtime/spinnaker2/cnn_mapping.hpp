@@ -33,8 +33,8 @@ namespace grindstone::snn::s2 {
 
 struct CnnMappingParams {
   /// One chip: PEs, SRAM per PE, clock, MAC array, NoC, DRAM, energy (hw_model, with sources).
-  hw::s2::ChipParams chip;
-  hw::s2::HierarchyParams hierarchy;
+  hw::ChipParams chip;
+  hw::HierarchyParams hierarchy;
   /// Chips the ops are pipelined over (--chips).
   int chips = 1;
   bool input_row_reuse = true;
@@ -76,7 +76,7 @@ struct OpEstimate {
   std::string bound;           ///< "compute", "dram" or "noc": the largest of the three times
   std::int64_t dram_bytes() const { return dram_weight_bytes + dram_input_bytes + dram_output_bytes; }
   /// MACs / (MACs the chip's PEs could do in the op's time).
-  double mac_utilisation(const hw::s2::ChipParams& chip) const;
+  double mac_utilisation(const hw::ChipParams& chip) const;
 };
 
 struct CnnEstimate {
@@ -88,7 +88,7 @@ struct CnnEstimate {
   int pes = 0, chips = 1;
   std::int64_t macs = 0, dram_bytes = 0, noc_bytes = 0, chip_link_bytes = 0;
   double mac_utilisation = 0;         ///< MACs / (MACs all used chips could do in the latency)
-  hw::s2::EnergyBreakdown energy;     ///< per frame
+  hw::EnergyBreakdown energy;     ///< per frame
 };
 
 /// Splits, places and schedules every op of `graph`.

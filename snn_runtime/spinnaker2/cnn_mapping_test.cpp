@@ -56,7 +56,7 @@ std::int64_t needed_input_bytes(const MacOp& op, const TaskSplit& s) {
 }  // namespace
 
 TEST_CASE("splitting: every task fits its PE's SRAM, and there are enough tasks for the PEs") {
-  const hw::s2::ChipParams chip;
+  const grindstone::hw::s2::ChipParams chip;
   const std::int64_t sram = chip.pe.usable_sram_bytes();
   for (std::uint64_t i = 0; i < 200; ++i) {
     const auto r = [&](std::uint64_t salt, std::int64_t lo, std::int64_t hi) {

@@ -134,12 +134,10 @@ std::string report_human(const RunReport& r, const ReportContext& c) {
   return h.str();
 }
 
-nlohmann::json ann_report_json(const AnnRunReport& r, const AnnProgram& program, const ReportContext& c) {
-  const auto& e = r.estimate;
-  nlohmann::json stages = nlohmann::json::array();
-  for (std::size_t i = 0; i < e.stage_names.size(); ++i)
-    stages.push_back({{"name", e.stage_names[i]}, {"engine", e.stage_on_mac[i] ? "mac" : "arm"}, {"seconds_per_batch", e.stage_seconds_per_batch[i]}});
-  nlohmann::json j = common_json(c, r.samples, r.accuracy, e.plan.pes_used, e.plan.chips_used);
+nlohmann::json ann_report_json(const AnnRunReport& r, const AnnProgram& program, const CnnMappingParams& mapping,
+                               const ReportContext& c) {
+  const CnnEstimate& e = r.estimate;
+  nlohmann::json j = common_json(c, r.samples, r.accuracy, e.pes, e.chips);
   j.update({// The run contract's spike counts (ARCHITECTURE.md §3) do not exist for an int8 ANN: null,
           // with the reason, rather than a typed-in 0.
           {"spikes_per_sample", nullptr},
@@ -148,45 +146,33 @@ nlohmann::json ann_report_json(const AnnRunReport& r, const AnnProgram& program,
            {{"spikes_per_sample", "an int8 ANN on the MAC arrays sends no spikes (see nonzero_activations_per_sample)"},
             {"synaptic_events_per_sample", "an int8 ANN on the MAC arrays has no synaptic events (see useful_macs_per_sample)"}}},
           {"nonzero_activations_per_sample", r.nonzero_activations_per_sample},
-          {"batch", r.batch},
+          {"batch", 1},
           {"mac_utilisation", e.mac_utilisation},
-          {"useful_macs_per_sample", e.useful_macs_per_sample},
-          {"hw_throughput_samples_per_second", e.hw_throughput_samples_per_second},
-          {"hw_latency_seconds", e.hw_latency_seconds},
+          {"useful_macs_per_sample", e.macs},
+          {"hw_throughput_samples_per_second", e.fps},
+          {"hw_latency_seconds", e.latency_seconds},
           {"dram_bytes", r.dram_bytes},
           {"energy_joules", r.energy_joules},
-          {"energy_per_inference_joules", e.energy_per_sample.total()},
-          {"energy_breakdown_per_inference_joules", energy_json(e.energy_per_sample)},
+          {"energy_per_inference_joules", e.energy.total()},
+          {"energy_breakdown_per_inference_joules", energy_json(e.energy)},
           {"accumulator_overflows", r.mac.accumulator_overflows},
           {"quantisation", program.quantisation},
-          {"stages", stages},
-          {"hw_stats",
-           {{"mac_functional_run", stats_json(r.mac)},
-            {"mac_per_batch", stats_json(e.mac)},
-            {"arm_cycles_per_batch", e.arm_cycles_per_batch},
-            {"noc_per_batch", stats_json(e.noc)},
-            {"dram_per_batch", stats_json(e.dram)}}}});
+          // The mapping and timing of one frame: what `grindstone estimate` prints for this model.
+          {"estimate", estimate_json(e, mapping)},
+          {"hw_stats", {{"mac_functional_run", stats_json(r.mac)}}}});
   return j;
 }
 
-std::string ann_report_human(const AnnRunReport& r, const AnnProgram& program, const ReportContext& c) {
-  const auto& e = r.estimate;
+std::string ann_report_human(const AnnRunReport& r, const AnnProgram& program, const CnnMappingParams& mapping,
+                             const ReportContext& c) {
+  const CnnEstimate& e = r.estimate;
   std::ostringstream h;
-  h << "spinnaker2 (ann, int8 on MAC arrays, " << c.clock_mhz << " MHz, " << e.plan.chips_used << " chip(s), " << e.plan.pes_used
-    << " PEs) on " << c.dataset << " test, " << r.samples << " samples: accuracy " << std::fixed << std::setprecision(4) << r.accuracy
-    << "\n  modelled: latency " << std::setprecision(2) << e.hw_latency_seconds * 1e6 << " us per batch of " << r.batch
-    << ", throughput " << std::setprecision(0) << e.hw_throughput_samples_per_second << " samples/s, energy " << std::setprecision(3)
-    << e.energy_per_sample.total() * 1e6 << " uJ per inference, MAC utilisation " << e.mac_utilisation << '\n';
-  for (std::size_t i = 0; i < e.stage_names.size(); ++i)
-    h << "  " << std::left << std::setw(20) << e.stage_names[i] << ' ' << (e.stage_on_mac[i] ? "mac" : "arm") << "  "
-      << std::setprecision(2) << e.stage_seconds_per_batch[i] * 1e6 << " us/batch\n";
+  h << "spinnaker2 (ann, int8 on MAC arrays, " << c.clock_mhz << " MHz, " << e.chips << " chip(s), " << e.pes << " PEs) on "
+    << c.dataset << " test, " << r.samples << " samples: accuracy " << std::fixed << std::setprecision(4) << r.accuracy << '\n';
   h << std::right << "  " << program.quantisation << "; " << std::setprecision(1) << r.nonzero_activations_per_sample
     << " non-zero activations per sample\n";
   human_stats(h, "MAC arrays (functional run, one sample per invocation)", r.mac);
-  human_stats(h, "MAC arrays (per batch)", e.mac);
-  h << "  ARM cores (per batch): " << e.arm_cycles_per_batch << " cycles\n";
-  human_stats(h, "NoC (per batch)", e.noc);
-  human_stats(h, "DRAM (per batch)", e.dram);
+  h << "  modelled, one frame at a time (as grindstone estimate):\n" << estimate_summary(e, mapping) << '\n';
   h << "  (this computer: " << std::setprecision(2) << c.wall_seconds << " s)";
   return h.str();
 }

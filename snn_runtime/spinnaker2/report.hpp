@@ -27,8 +27,10 @@ std::string report_human(const RunReport& r, const ReportContext& c);
 /// ANN mode on a Keras model: no spikes exist, so the contract's spikes_per_sample and
 /// synaptic_events_per_sample are null with the reason under "not_applicable";
 /// nonzero_activations_per_sample and useful_macs_per_sample count the work this mode does.
-nlohmann::json ann_report_json(const AnnRunReport& r, const AnnProgram& program, const ReportContext& c);
-std::string ann_report_human(const AnnRunReport& r, const AnnProgram& program, const ReportContext& c);
+nlohmann::json ann_report_json(const AnnRunReport& r, const AnnProgram& program, const CnnMappingParams& mapping,
+                               const ReportContext& c);
+std::string ann_report_human(const AnnRunReport& r, const AnnProgram& program, const CnnMappingParams& mapping,
+                             const ReportContext& c);
 
 /// The stats objects as JSON (counters and the ratios derived from them).
 nlohmann::json stats_json(const hw::MacArray::Stats& s);

@@ -170,85 +170,79 @@ TEST_CASE("classifier: conv, max pool and the channels_first permutation equal p
   CHECK(mac.stats().accumulator_overflows == 0);
 }
 
-TEST_CASE("ANN estimate: every figure moves with the hardware parameter it is derived from") {
-  const AnnProgram program = small_program();
-  const datasets::Dataset data = images(8, 1);
-  const hw::MachineParams base;
-  const AnnRunReport a = run_ann(program, data, base);
-  CHECK(a.accuracy >= 0.0);
-  CHECK(a.samples == 8);
-  CHECK(a.estimate.stage_names == std::vector<std::string>{"conv", "pool", "dense"});  // the flatten is addressing only
-  CHECK(a.estimate.stage_on_mac == std::vector<bool>{true, false, true});
-  // ARM work of the pool: 8 outputs × (4 compares + 1 output) per sample, batch of 4
-  const auto& arm = base.chip.pe.arm;
-  CHECK(a.estimate.arm_cycles_per_batch == 4 * 8 * (4 * arm.cycles_per_pool_compare.count + arm.cycles_per_pool_output.count));
-
-  hw::MachineParams slow_pool = base;
-  slow_pool.chip.pe.arm.cycles_per_pool_compare = hw::Cycles(10);
-  const AnnRunReport b = run_ann(program, data, slow_pool);
-  CHECK(b.estimate.arm_cycles_per_batch - a.estimate.arm_cycles_per_batch == 4 * 8 * 4 * (10 - arm.cycles_per_pool_compare.count));
-  CHECK(b.estimate.stage_seconds_per_batch[1] > a.estimate.stage_seconds_per_batch[1]);
-  CHECK(b.estimate.stage_seconds_per_batch[0] == a.estimate.stage_seconds_per_batch[0]);
-  CHECK(b.estimate.energy_per_sample.arm_joules > a.estimate.energy_per_sample.arm_joules);
-
-  hw::MachineParams half_clock = base;
-  half_clock.chip.clock.hz = base.chip.clock.hz / 2;
-  const AnnRunReport c = run_ann(program, data, half_clock);
-  CHECK(c.estimate.hw_latency_seconds == doctest::Approx(2 * a.estimate.hw_latency_seconds));  // one chip: all in PE cycles
-  CHECK(c.estimate.hw_throughput_samples_per_second == doctest::Approx(a.estimate.hw_throughput_samples_per_second / 2));
-
-  hw::MachineParams energy = base;
-  energy.chip.energy.mac_ops_per_joule = base.chip.energy.mac_ops_per_joule / 4;
-  energy.chip.energy.chip_baseline_watts = 2 * base.chip.energy.chip_baseline_watts;
-  const AnnRunReport e = run_ann(program, data, energy);
-  CHECK(e.estimate.energy_per_sample.mac_joules == doctest::Approx(4 * a.estimate.energy_per_sample.mac_joules));
-  CHECK(e.estimate.energy_per_sample.baseline_joules == doctest::Approx(2 * a.estimate.energy_per_sample.baseline_joules));
-  CHECK(e.energy_joules == doctest::Approx(e.estimate.energy_per_sample.total() * 8));
-
-  hw::MachineParams slow_mac = base;
-  slow_mac.chip.pe.mac.invocation_overhead_cycles = hw::Cycles(1000);
-  const AnnRunReport m = run_ann(program, data, slow_mac);
-  CHECK(m.estimate.stage_seconds_per_batch[0] > a.estimate.stage_seconds_per_batch[0]);
-  CHECK(m.estimate.mac_utilisation < a.estimate.mac_utilisation);
-  CHECK(m.accuracy == a.accuracy);  // timing parameters do not change the arithmetic
-
-  // the batch is one sample per accumulator row of the MAC array
-  CHECK(a.batch == base.chip.pe.mac.rows);
-  hw::MachineParams two_rows = base;
-  two_rows.chip.pe.mac.rows = 2;
-  two_rows.chip.pe.mac.columns = 32;
-  const AnnRunReport t = run_ann(program, data, two_rows);
-  CHECK(t.batch == 2);
-  CHECK(t.dram_bytes == a.dram_bytes);
-  CHECK(t.estimate.dram_bytes_per_batch == a.estimate.dram_bytes_per_batch / 2);
-
-  hw::MachineParams dram = base;
-  dram.chip.dram.bytes_per_second = base.chip.dram.bytes_per_second / 8;
-  const AnnRunReport d = run_ann(program, data, dram);
-  CHECK(d.estimate.dram.busy.value == doctest::Approx(8 * a.estimate.dram.busy.value));
-  CHECK(d.dram_bytes == a.dram_bytes);
-  CHECK(a.dram_bytes == 2 * a.estimate.dram_bytes_per_batch);  // 8 samples = two batches of 4
+TEST_CASE("ANN program → MacGraph: one op per MAC step, the max pool fused into the write-out, the flatten only addressing") {
+  const MacGraph g = mac_graph_of(small_program());
+  REQUIRE(g.ops.size() == 2);
+  CHECK(g.input_bytes == 16);
+  const MacOp& conv = g.ops[0];
+  CHECK(conv.name == "conv");
+  CHECK(conv.kind == MacOp::Kind::Conv);
+  CHECK(conv.in_h == 4);
+  CHECK(conv.out_h == 4);
+  CHECK(conv.result_h == 2);  // after the fused 2×2 pool
+  CHECK(conv.result_w == 2);
+  CHECK(conv.out_channels == 2);
+  CHECK(conv.fused == std::vector<std::string>{"pool"});
+  CHECK(conv.macs() == 4 * 4 * 2 * 1);
+  const MacOp& dense = g.ops[1];
+  CHECK(dense.kind == MacOp::Kind::Dense);
+  CHECK(dense.in_channels == 8);
+  CHECK(dense.out_channels == 3);
+  CHECK(g.macs() == 32 + 24);
+  AnnProgram orphan_pool = small_program();
+  orphan_pool.steps.erase(orphan_pool.steps.begin());
+  CHECK_THROWS_AS(mac_graph_of(orphan_pool), InputError);
 }
 
-TEST_CASE("ANN report: computed figures only, no spike counts, every component stat in JSON and summary") {
+TEST_CASE("ANN run: timed as estimate_cnn times its MacGraph; totals scale with the samples; the arithmetic ignores timing") {
   const AnnProgram program = small_program();
-  const AnnRunReport r = run_ann(program, images(8, 2), hw::MachineParams{});
+  const datasets::Dataset data = images(8, 1);
+  const CnnMappingParams base;
+  const AnnRunReport a = run_ann(program, data, base);
+  CHECK(a.samples == 8);
+  const CnnEstimate direct = estimate_cnn(mac_graph_of(program), base);
+  CHECK(a.estimate.fps == direct.fps);
+  CHECK(a.estimate.latency_seconds == direct.latency_seconds);
+  CHECK(a.estimate.pes == direct.pes);
+  CHECK(a.estimate.dram_bytes == direct.dram_bytes);
+  CHECK(a.dram_bytes == 8 * a.estimate.dram_bytes);
+  CHECK(a.energy_joules == doctest::Approx(8 * a.estimate.energy.total()));
+  CHECK(a.estimate.ops.size() == 2);
+
+  CnnMappingParams half_clock = base;
+  half_clock.chip.clock.hz = base.chip.clock.hz / 2;
+  const AnnRunReport c = run_ann(program, data, half_clock);
+  CHECK(c.estimate.latency_seconds > a.estimate.latency_seconds);
+  CHECK(c.predictions == a.predictions);  // timing parameters do not change the arithmetic
+
+  CnnMappingParams slow_mac = base;
+  slow_mac.chip.pe.mac.invocation_overhead_cycles = grindstone::hw::s2::Cycles(1000);
+  const AnnRunReport m = run_ann(program, data, slow_mac);
+  CHECK(m.estimate.latency_seconds > a.estimate.latency_seconds);
+  CHECK(m.mac.overhead_cycles > a.mac.overhead_cycles);  // the functional run uses the same MAC array parameters
+  CHECK(m.accuracy == a.accuracy);
+}
+
+TEST_CASE("ANN report: computed figures only, no spike counts, the estimate in JSON and summary") {
+  const AnnProgram program = small_program();
+  const CnnMappingParams mapping;
+  const AnnRunReport r = run_ann(program, images(8, 2), mapping);
   const ReportContext ctx{"synthetic", "ann", 1, 300.0, 0.5};
-  const nlohmann::json j = ann_report_json(r, program, ctx);
+  const nlohmann::json j = ann_report_json(r, program, mapping, ctx);
   CHECK(j["spikes_per_sample"].is_null());
   CHECK(j["synaptic_events_per_sample"].is_null());
   CHECK(j["not_applicable"].contains("spikes_per_sample"));
   CHECK(j["nonzero_activations_per_sample"].get<double>() == doctest::Approx(r.nonzero_activations_per_sample));
   CHECK(r.nonzero_activations_per_sample > 0);
   CHECK(j["hw_stats"]["mac_functional_run"]["invocations"] == r.mac.invocations);
-  CHECK(j["hw_stats"]["mac_per_batch"]["mac_slots"] == r.estimate.mac.mac_slots);
-  CHECK(j["hw_stats"]["noc_per_batch"]["byte_hops"] == r.estimate.noc.byte_hops);
-  CHECK(j["hw_stats"]["dram_per_batch"]["bytes_read"] == r.estimate.dram.bytes_read);
-  CHECK(j["stages"].size() == 3);
+  CHECK(j["hw_throughput_samples_per_second"].get<double>() == r.estimate.fps);
+  CHECK(j["hw_latency_seconds"].get<double>() == r.estimate.latency_seconds);
+  CHECK(j["pes"] == r.estimate.pes);
+  CHECK(j["estimate"] == estimate_json(r.estimate, mapping));
+  CHECK(j["estimate"]["layers"].size() == 2);
   CHECK(j["quantisation"] == "hand-built");
-  const std::string human = ann_report_human(r, program, ctx);
-  for (const char* piece : {"MAC arrays (functional run", "MAC arrays (per batch)", "ARM cores (per batch)", "NoC (per batch)",
-                            "DRAM (per batch)", "accumulator overflows", "byte-hops"})
+  const std::string human = ann_report_human(r, program, mapping, ctx);
+  for (const char* piece : {"MAC arrays (functional run", "accumulator overflows", "as grindstone estimate", "conv", "dense", "fps"})
     CHECK_MESSAGE(human.find(piece) != std::string::npos, piece);
 }
 
