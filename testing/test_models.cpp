@@ -1,5 +1,7 @@
 #include "testing/test_models.hpp"
 
+#include <stdexcept>
+
 namespace grindstone::passes::testing {
 
 ChainBuilder::ChainBuilder(Shape input_shape, std::uint64_t seed) : seed_(seed) {
@@ -13,6 +15,31 @@ ChainBuilder::ChainBuilder(Shape input_shape, std::uint64_t seed) : seed_(seed) 
   model_.output = 0;
 }
 
+int ChainBuilder::index_of(const std::string& layer) const {
+  for (std::size_t i = 0; i < model_.layers.size(); ++i)
+    if (model_.layers[i].name == layer) return static_cast<int>(i);
+  throw std::invalid_argument("ChainBuilder: no layer '" + layer + "'");
+}
+
+ChainBuilder& ChainBuilder::from(const std::string& layer) {
+  from_ = index_of(layer);
+  return *this;
+}
+
+ChainBuilder& ChainBuilder::merge(const std::string& name, const std::string& other, ann::MergeKind kind) {
+  ann::Layer l;
+  l.name = name;
+  l.keras_class = kind == ann::MergeKind::Add ? "Add" : "Merge";
+  l.params = ann::Merge{kind};
+  l.inputs = {static_cast<int>(model_.layers.size()) - 1, index_of(other)};
+  l.output_shape = ann::infer_output_shape(l, {model_.layers.back().output_shape,
+                                               model_.layers.at(static_cast<std::size_t>(l.inputs[1])).output_shape});
+  from_ = -1;
+  model_.layers.push_back(std::move(l));
+  model_.output = static_cast<int>(model_.layers.size()) - 1;
+  return *this;
+}
+
 float ChainBuilder::next(float scale) {
   return static_cast<float>((random_uniform(seed_, 7, counter_++) * 2.0 - 1.0) * scale);
 }
@@ -22,8 +49,9 @@ ChainBuilder& ChainBuilder::add(const std::string& name, ann::LayerParams params
   l.name = name;
   l.keras_class = keras_class;
   l.params = std::move(params);
-  l.inputs = {static_cast<int>(model_.layers.size()) - 1};
-  l.output_shape = ann::infer_output_shape(l, {model_.layers.back().output_shape});
+  l.inputs = {reads()};
+  l.output_shape = ann::infer_output_shape(l, {shape()});
+  from_ = -1;
   model_.layers.push_back(std::move(l));
   model_.output = static_cast<int>(model_.layers.size()) - 1;
   return *this;
@@ -101,6 +129,15 @@ ChainBuilder& ChainBuilder::softmax_decode(const std::string& name, int classes)
   s.key = ann::Matrix::Zero(classes, width);
   for (Eigen::Index j = 0; j < width; ++j) s.key(j % classes, j) = 1.0f;
   return add(name, s, "Softmax_Decode");
+}
+
+ann::Model residual_identity_model(std::uint64_t seed) {
+  return ChainBuilder(Shape{8, 8, 1}, seed)
+      .conv("c1", 3, 4, ann::Padding::Same).step("s1")
+      .conv("c2", 3, 4, ann::Padding::Same).step("s2")
+      .conv("c3", 3, 4, ann::Padding::Same).merge("add", "s1").step("s3")
+      .max_pool("p").flatten("f").dense("d", 6).step("s4")
+      .build();
 }
 
 }  // namespace grindstone::passes::testing

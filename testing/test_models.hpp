@@ -20,14 +20,26 @@ class ChainBuilder {
   ChainBuilder& flatten(const std::string& name, ann::Flatten::Order order = ann::Flatten::Order::HWC);
   ChainBuilder& batch_norm(const std::string& name);
   ChainBuilder& softmax_decode(const std::string& name, int classes);
-  const Shape& shape() const { return model_.layers.back().output_shape; }
+  /// The next layer reads `layer` instead of the last one added (a branch or a shortcut).
+  ChainBuilder& from(const std::string& layer);
+  /// A Merge (Add by default) of the last layer added and `other`.
+  ChainBuilder& merge(const std::string& name, const std::string& other, ann::MergeKind kind = ann::MergeKind::Add);
+  /// The shape the next layer reads.
+  const Shape& shape() const { return model_.layers.at(static_cast<std::size_t>(reads())).output_shape; }
   ann::Model build() const { return model_; }
 
  private:
   float next(float scale);  ///< uniform in [−scale, scale)
+  int reads() const { return from_ >= 0 ? from_ : static_cast<int>(model_.layers.size()) - 1; }
+  int index_of(const std::string& layer) const;
   ann::Model model_;
+  int from_ = -1;  ///< layer the next one reads (−1: the last)
   std::uint64_t seed_;
   std::uint64_t counter_ = 0;
 };
+
+/// A small residual binary network on 8×8×1 images: conv → step → conv → step → conv + identity
+/// shortcut → step → max pool → dense 6 → step. Its outputs vary over random images (seed 12).
+ann::Model residual_identity_model(std::uint64_t seed = 12);
 
 }  // namespace grindstone::passes::testing

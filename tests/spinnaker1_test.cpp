@@ -5,16 +5,20 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "common/paths.hpp"
 #include "common/error.hpp"
 #include "common/parallel.hpp"
+#include "converter/ann/inference.hpp"
+#include "converter/passes/pipeline.hpp"
 #include "datasets/dataset.hpp"
 #include "snn_runtime/functional/single_pass.hpp"
 #include "snn_runtime/network/snn_file.hpp"
 #include "snn_runtime/spinnaker1/simulation.hpp"
 #include "testing/engine_networks.hpp"
+#include "testing/test_models.hpp"
 #include "tests/test_support.hpp"
 
 namespace {
@@ -339,4 +343,38 @@ TEST_CASE("spinnaker1: CLI run reports the contract keys, auto time-scale factor
   const auto bad = run_cli("run " + quoted(net) + " --engine spinnaker1 --limit 5 --dead-link 1,2");
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--dead-link") != std::string::npos);
+}
+
+TEST_CASE("residual network (issue 13): single-pass and SpiNNaker 1 give the binary ANN's classes, at K = 1 and 2") {
+  const ann::Model model = passes::testing::residual_identity_model();
+  datasets::Dataset data = random_dataset(64, 48, 21);
+  data.rows = 8;
+  data.cols = 8;
+  // The binary ANN's classes: arg-max of its output spikes (first maximum, as spike-count decode).
+  ann::RowMatrix x(data.size(), 64);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = data.pixels[static_cast<std::size_t>(i)] >= 128 ? 1.0f : 0.0f;
+  const auto out = ann::ReferenceInference(model).layer_outputs(x, {model.output}).at(0);
+  std::vector<int> expected;
+  for (Eigen::Index s = 0; s < out.rows(); ++s) {
+    Eigen::Index best = 0;
+    out.row(s).maxCoeff(&best);
+    expected.push_back(static_cast<int>(best));
+  }
+  CHECK(std::set<int>(expected.begin(), expected.end()).size() >= 2);  // not a constant classifier
+  for (int groups : {1, 2}) {
+    INFO("temporal groups " << groups);
+    passes::ConvertOptions opt;
+    opt.temporal_groups = groups;
+    const snn::Network net = passes::convert_single_pass(model, opt).network;
+    const snn::SinglePassEngine engine(net, "residual");
+    const auto single = engine.run(data.pixels.data(), data.labels.data(), data.size());
+    CHECK(single.predictions == expected);
+    s1::SimulationOptions o = spread_options(4);
+    const s1::Simulation sim = s1::simulate(net, data, o, "residual");
+    REQUIRE(s1::no_overrun(sim.result));
+    CHECK(sim.result.packets_dropped == 0);
+    CHECK(sim.result.predictions == single.predictions);
+    CHECK(sim.result.spikes == single.spikes);
+    CHECK(sim.result.synaptic_events == single.synaptic_events);
+  }
 }

@@ -1,5 +1,7 @@
 #include "converter/passes/lower.hpp"
 
+#include <algorithm>
+
 #include "common/error.hpp"
 #include "converter/ann/layer_ops.hpp"
 
@@ -24,20 +26,42 @@ const char* kNeedSharpened =
     "single-pass conversion needs every hidden and output layer sharpened (Spiking_BRelu or Spiking_Sigmoid at "
     "sharpness 1); use --engine rate for ordinary ReLU networks";
 
+/// What an ANN tensor is in the network being built. A spike value is the (binary) output of
+/// one population, or the sum of several (an Add of spike tensors). A linear value is a
+/// pre-activation z = Σ terms + bias awaiting its step: the terms are projections still to be
+/// made from spike populations into the population the step will create — a residual Add of a
+/// pre-activation and a shortcut is just one more term (converging projections).
+struct Value {
+  struct Term {
+    int pre = -1;
+    snn::Connector connector;
+  };
+  std::vector<int> spikes;  ///< spike value: the populations whose outputs sum to it
+  bool linear = false;
+  std::vector<Term> terms;
+  Eigen::VectorXf bias;          ///< per neuron of the step's population (empty = none)
+  std::string name;              ///< the step population's name (the Dense/Conv2D or the Add)
+  Shape shape;                   ///< the step population's shape
+  int first_linear = -1;         ///< the Dense/Conv2D layer that started it (for messages)
+  std::vector<int> deferred_pools;  ///< max pools between the linear layer(s) and the step
+  int pad_top = 0, pad_left = 0;    ///< ZeroPadding2D awaiting the next conv (spike values)
+};
+
 struct Lowerer {
   const ann::Model& model;
   std::string file;  // context prefix
   SnnState state;
-  int current = -1;            // population carrying the current tensor
-  int pending = -1;            // Dense/Conv2D layer awaiting its activation
-  int pad_top = 0, pad_left = 0;  // ZeroPadding2D awaiting the next windowed layer
-  std::vector<int> deferred_pools;  // max pools between a linear layer and its activation
+  std::vector<Value> values;     // per ANN layer
+  std::vector<int> consumers;    // per ANN layer: how many layers read it
 
   std::string ctx(const ann::Layer& layer) const {
     return (file.empty() ? "" : file + ": ") + "layer '" + layer.name + "'";
   }
   const ann::Layer& layer_at(int i) const { return model.layers.at(static_cast<std::size_t>(i)); }
   snn::Population& pop(int i) { return state.network.populations.at(static_cast<std::size_t>(i)); }
+  const Value& input_value(const ann::Layer& layer, std::size_t k = 0) const {
+    return values.at(static_cast<std::size_t>(layer.inputs.at(k)));
+  }
 
   int add_population(snn::Population p) {
     state.network.populations.push_back(std::move(p));
@@ -53,103 +77,198 @@ struct Lowerer {
     state.network.projections.push_back(std::move(pr));
   }
 
-  void emit_linear(const ann::Layer& linear, float threshold) {
-    const snn::Population& pre = pop(current);
-    snn::Population p;
-    p.name = linear.name;
-    p.role = snn::PopulationRole::Hidden;
-    p.shape = linear.output_shape;
-    p.threshold.assign(static_cast<std::size_t>(linear.output_shape.size()), threshold);
-    p.tick = pre.tick + 1;
-    p.source_layer = linear.name;
-    snn::Connector connector;
-    Eigen::VectorXf bias_per_neuron;
-    if (linear.is<ann::Dense>()) {
-      const auto& d = linear.as<ann::Dense>();
-      require_input(d.kernel.rows() == pre.size(), ctx(linear),
-                    "kernel: " + std::to_string(d.kernel.rows()) + " inputs but the incoming spikes come from " +
-                        std::to_string(pre.size()) + " neurons (Dense on an image needs a Flatten first)");
-      connector = snn::DenseConnector{d.kernel};
-      if (d.use_bias) bias_per_neuron = d.bias;
-    } else {
-      const auto& c = linear.as<ann::Conv2D>();
-      const Shape& in = pre.shape;
-      require_input(in.rank() == 3, ctx(linear), "input_shape: Conv2D needs an image, got " + in.to_string());
-      const Shape& out = linear.output_shape;
-      connector = conv_connector(c, in, out, pad_top, pad_left);
-      pad_top = pad_left = 0;
-      if (c.use_bias) {
-        // Per-channel bias → per-neuron (channels-last: channel is the fastest index).
-        bias_per_neuron.resize(out.size());
-        for (std::int64_t k = 0; k < out.size(); ++k) bias_per_neuron[k] = c.bias[k % c.filters];
-      }
-    }
-    const int post = add_population(std::move(p));
-    add_projection(current, post, std::move(connector));
-    if (bias_per_neuron.size() > 0 && !bias_per_neuron.isZero(0.0f))
-      state.pending_bias[pop(post).name] = bias_per_neuron;
-    current = post;
+  [[noreturn]] void refuse_unsharpened(const ann::Layer& layer, const std::string& what) const {
+    throw InputError(ctx(layer) + ": " + what + " is not sharpened; " + kNeedSharpened);
+  }
+  [[noreturn]] void refuse_pending(const Value& v) const {
+    const ann::Layer& l = layer_at(v.first_linear);
+    refuse_unsharpened(l, "the output of '" + l.name + "' (no activation)");
   }
 
-  void emit_pool(const ann::Layer& layer) {
+  /// The single population of a spike value; refuses a linear value or a sum of spike trains.
+  int single_population(const ann::Layer& layer, const Value& v, const std::string& what) const {
+    if (v.linear) refuse_pending(v);
+    require_input(v.spikes.size() == 1, ctx(layer),
+                  "inputs: " + what + " of a sum of " + std::to_string(v.spikes.size()) +
+                      " spike tensors (an Add without an activation after it) is not binary");
+    return v.spikes.front();
+  }
+
+  /// Dense/Conv2D on a spike value: one term per population of the sum (W·(a + b) = W·a + W·b).
+  Value linear_of(int index) {
+    const ann::Layer& linear = layer_at(index);
+    const Value& in = input_value(linear);
+    if (in.linear) refuse_pending(in);
+    Value v;
+    v.linear = true;
+    v.name = linear.name;
+    v.shape = linear.output_shape;
+    v.first_linear = index;
+    for (int pre : in.spikes) {
+      const snn::Population& p = pop(pre);
+      Value::Term t;
+      t.pre = pre;
+      if (linear.is<ann::Dense>()) {
+        const auto& d = linear.as<ann::Dense>();
+        require_input(in.pad_top == 0 && in.pad_left == 0, ctx(linear), "ZeroPadding2D before a Dense layer is not supported");
+        require_input(d.kernel.rows() == p.size(), ctx(linear),
+                      "kernel: " + std::to_string(d.kernel.rows()) + " inputs but the incoming spikes come from " +
+                          std::to_string(p.size()) + " neurons (Dense on an image needs a Flatten first)");
+        t.connector = snn::DenseConnector{d.kernel};
+      } else {
+        require_input(p.shape.rank() == 3, ctx(linear), "input_shape: Conv2D needs an image, got " + p.shape.to_string());
+        t.connector = conv_connector(linear.as<ann::Conv2D>(), p.shape, linear.output_shape, in.pad_top, in.pad_left);
+      }
+      v.terms.push_back(std::move(t));
+    }
+    if (const auto* d = std::get_if<ann::Dense>(&linear.params)) {
+      if (d->use_bias) v.bias = d->bias;
+    } else if (const auto& c = linear.as<ann::Conv2D>(); c.use_bias) {
+      // Per-channel bias → per-neuron (channels-last: channel is the fastest index).
+      v.bias.resize(v.shape.size());
+      for (std::int64_t k = 0; k < v.shape.size(); ++k) v.bias[k] = c.bias[k % c.filters];
+    }
+    return v;
+  }
+
+  /// The step of a linear value: its population (tick one after its latest input), the
+  /// projections of its terms, its bias left for bias_neurons, then the deferred OR pools.
+  int emit_step(const ann::Layer& step, const Value& v, float threshold) {
+    require_input(state.network.find(v.name) < 0, ctx(step),
+                  "inputs: '" + v.name + "' is read by more than one activation before it spikes");
+    snn::Population p;
+    p.name = v.name;
+    p.role = snn::PopulationRole::Hidden;
+    p.shape = v.shape;
+    p.threshold.assign(static_cast<std::size_t>(v.shape.size()), threshold);
+    for (const auto& t : v.terms) p.tick = std::max(p.tick, pop(t.pre).tick + 1);
+    p.source_layer = v.name;
+    const int post = add_population(std::move(p));
+    for (const auto& t : v.terms) add_projection(t.pre, post, t.connector);
+    if (v.bias.size() > 0 && !v.bias.isZero(0.0f)) state.pending_bias[v.name] = v.bias;
+    int current = post;
+    for (int pool : v.deferred_pools) {
+      current = emit_pool(layer_at(pool), current);
+      state.lowerings_applied.push_back("maxpool_to_or");
+    }
+    return current;
+  }
+
+  int emit_pool(const ann::Layer& layer, int pre) {
     const auto& p = layer.as<ann::Pool2D>();
     require_input(p.kind == ann::PoolKind::Max, ctx(layer),
                   "AveragePooling2D: an average of spikes is not binary; single-pass supports MaxPooling2D only");
-    current = maxpool_to_or(state, current, p, layer.output_shape, layer.name);
+    return maxpool_to_or(state, pre, p, layer.output_shape, layer.name);
   }
 
-  [[noreturn]] void refuse_unsharpened(const ann::Layer& layer, const std::string& what) const {
-    throw InputError(ctx(layer) + ": " + what + " is not sharpened; " + kNeedSharpened);
+  static Value spikes_of(int population) {
+    Value v;
+    v.spikes = {population};
+    return v;
+  }
+
+  /// Add of linear values and spike values: one linear value whose terms are all of theirs, a
+  /// spike input entering one-to-one with weight 1 (a residual shortcut); biases add. An Add of
+  /// spike values only stays a sum of spike trains (a later Dense/Conv2D reads each).
+  Value merge_add(const ann::Layer& layer) {
+    Value out;
+    bool any_linear = false;
+    for (std::size_t k = 0; k < layer.inputs.size(); ++k) any_linear = any_linear || input_value(layer, k).linear;
+    for (std::size_t k = 0; k < layer.inputs.size(); ++k) {
+      const Value& in = input_value(layer, k);
+      const std::string what = "input '" + layer_at(layer.inputs[k]).name + "'";
+      require_input(in.deferred_pools.empty(), ctx(layer),
+                    what + ": a max pool before the Add and after a linear layer (pool after the activation instead)");
+      require_input(in.pad_top == 0 && in.pad_left == 0, ctx(layer), what + ": ZeroPadding2D before an Add is not supported");
+      require_input(layer_at(layer.inputs[k]).output_shape.size() == layer.output_shape.size(), ctx(layer),
+                    what + ": shape " + layer_at(layer.inputs[k]).output_shape.to_string() + " differs from the Add's " +
+                        layer.output_shape.to_string());
+      if (!any_linear) {
+        out.spikes.insert(out.spikes.end(), in.spikes.begin(), in.spikes.end());
+        continue;
+      }
+      if (in.linear) {
+        require_input(consumers[static_cast<std::size_t>(layer.inputs[k])] == 1, ctx(layer),
+                      what + ": a pre-activation read by other layers too cannot join the Add");
+        if (!out.linear) {
+          out.first_linear = in.first_linear;
+          out.shape = in.shape;
+        }
+        out.linear = true;
+        out.terms.insert(out.terms.end(), in.terms.begin(), in.terms.end());
+        if (in.bias.size() > 0) out.bias = out.bias.size() > 0 ? Eigen::VectorXf(out.bias + in.bias) : in.bias;
+      } else {
+        for (int pre : in.spikes) out.terms.push_back({pre, snn::OneToOneConnector{1.0f}});
+      }
+    }
+    out.name = layer.name;
+    return out;
   }
 
   void visit(int index) {
     const ann::Layer& layer = layer_at(index);
+    Value& result = values[static_cast<std::size_t>(index)];
     if (layer.is<ann::InputLayer>()) {
+      require_input(index == 0, ctx(layer), "inputs: only single-input models can be converted");
       snn::Population in;
       in.name = "input";
       in.role = snn::PopulationRole::Input;
       in.shape = layer.output_shape;
       in.tick = 0;
-      current = add_population(std::move(in));
+      result = spikes_of(add_population(std::move(in)));
       state.network.input_shape = layer.output_shape;
       return;
     }
+    require_input(!layer.inputs.empty(), ctx(layer), "inputs: none");
+    if (layer.is<ann::Merge>()) {
+      require_input(layer.as<ann::Merge>().kind == ann::MergeKind::Add, ctx(layer),
+                    "merge: only Add of spike trains or pre-activations is a binary network (" + layer.keras_class + " is not)");
+      result = merge_add(layer);
+      return;
+    }
+    require_input(layer.inputs.size() == 1, ctx(layer), "inputs: " + std::to_string(layer.inputs.size()) + " inbound layers");
+    const Value& in = input_value(layer);
     if (layer.is<ann::Dense>() || layer.is<ann::Conv2D>()) {
-      if (pending >= 0) refuse_unsharpened(layer_at(pending), "the output of '" + layer_at(pending).name + "' (no activation)");
-      require_input(layer.is<ann::Conv2D>() || (pad_top == 0 && pad_left == 0), ctx(layer),
-                    "ZeroPadding2D before a Dense layer is not supported");
-      pending = index;
+      result = linear_of(index);
       return;
     }
     if (layer.is<ann::Activation>()) {
       const auto& a = layer.as<ann::Activation>();
-      if (a.kind == ann::ActivationKind::Linear) return;  // identity
+      if (a.kind == ann::ActivationKind::Linear) {  // identity
+        result = in;
+        return;
+      }
       const auto threshold = sharpened_threshold(a);
-      if (pending < 0) {
-        // A step on spikes: Spiking_BRelu(1) maps 0 → 0 and 1 → 1, an identity on binary values.
+      if (!in.linear) {
         require_input(a.kind == ann::ActivationKind::SpikingBRelu && threshold, ctx(layer),
                       "activation " + activation_name(a) + " directly on spikes (no Dense/Conv2D before it)");
+        if (in.spikes.size() == 1) {  // a step on spikes: Spiking_BRelu(1) maps 0 → 0 and 1 → 1
+          result = in;
+          return;
+        }
+        // The step of a sum of spike trains (≥ 0.5: any of them spiked) is an OR neuron.
+        Value sum;
+        sum.linear = true;
+        sum.name = layer.name;
+        sum.shape = layer.output_shape;
+        for (int pre : in.spikes) sum.terms.push_back({pre, snn::OneToOneConnector{1.0f}});
+        result = spikes_of(emit_step(layer, sum, *threshold));
         return;
       }
       if (!threshold) refuse_unsharpened(layer, "activation " + activation_name(a));
-      emit_linear(layer_at(pending), *threshold);
-      pending = -1;
-      for (int pool : deferred_pools) {
-        emit_pool(layer_at(pool));
-        state.lowerings_applied.push_back("maxpool_to_or");
-      }
-      deferred_pools.clear();
+      result = spikes_of(emit_step(layer, in, *threshold));
       return;
     }
     if (layer.is<ann::Pool2D>()) {
-      if (pending >= 0) {
+      if (in.linear) {
         // z → max-pool → step equals z → step → OR-pool: the step is monotone.
         require_input(layer.as<ann::Pool2D>().kind == ann::PoolKind::Max, ctx(layer),
                       "AveragePooling2D: an average of pre-activations is not binary");
-        deferred_pools.push_back(index);
+        result = in;
+        result.deferred_pools.push_back(index);
         return;
       }
-      emit_pool(layer);
+      result = spikes_of(emit_pool(layer, single_population(layer, in, "MaxPooling2D")));
       state.lowerings_applied.push_back("maxpool_to_or");
       return;
     }
@@ -157,30 +276,38 @@ struct Lowerer {
       // Element order is unchanged on our HWC layout (canonicalise_flatten handled CHW).
       require_input(!(layer.is<ann::Flatten>() && layer.as<ann::Flatten>().order == ann::Flatten::Order::CHW),
                     ctx(layer), "data_format: channels_first Flatten left (run canonicalise_flatten)");
+      result = in;
       return;
     }
     if (layer.is<ann::ZeroPad2D>()) {
-      require_input(pending < 0, ctx(layer), "ZeroPadding2D between a layer and its activation is not supported");
+      require_input(!in.linear, ctx(layer), "ZeroPadding2D between a layer and its activation is not supported");
       const auto& z = layer.as<ann::ZeroPad2D>();
-      pad_top += z.top;
-      pad_left += z.left;
+      result = in;
+      result.pad_top += z.top;
+      result.pad_left += z.left;
       return;
     }
-    if (layer.is<ann::Identity>()) return;
+    if (layer.is<ann::Identity>()) {
+      result = in;
+      return;
+    }
     if (layer.is<ann::SoftmaxDecode>()) {
-      if (pending >= 0) refuse_unsharpened(layer_at(pending), "the output of '" + layer_at(pending).name + "' (no activation)");
+      const int pre = single_population(layer, in, "Softmax_Decode");
       require_input(index == model.output, ctx(layer), "Softmax_Decode must be the last layer");
       const auto& key = layer.as<ann::SoftmaxDecode>().key;
-      require_input(key.cols() == pop(current).size(), ctx(layer),
+      require_input(key.cols() == pop(pre).size(), ctx(layer),
                     "key: width " + std::to_string(key.cols()) + " but the previous layer has " +
-                        std::to_string(pop(current).size()) + " neurons");
+                        std::to_string(pop(pre).size()) + " neurons");
       state.decode_key = key;
+      result = in;
       return;
     }
     if (layer.is<ann::BatchNorm>())
       throw InputError(ctx(layer) + ": BatchNormalization left unfolded (run fold_batch_norm)");
     if (layer.is<ann::GlobalAveragePool2D>())
       throw InputError(ctx(layer) + ": GlobalAveragePooling2D: an average of spikes is not binary; not supported for single-pass");
+    if (layer.is<ann::Concatenate>())
+      throw InputError(ctx(layer) + ": Concatenate is not supported for single-pass conversion yet");
     throw InputError(ctx(layer) + ": layer kind '" + layer.keras_class + "' is not supported for single-pass conversion");
   }
 };
@@ -258,30 +385,22 @@ int maxpool_to_or(SnnState& state, int pre, const ann::Pool2D& pool, const Shape
 
 SnnState lower_activations(const ann::Model& model) {
   model.validate();
-  Lowerer lowerer{model, model.source.path, {}, -1, -1, 0, 0, {}};
-  int previous = -1;
-  for (int i = 0; i < static_cast<int>(model.layers.size()); ++i) {
-    const auto& layer = model.layers[static_cast<std::size_t>(i)];
-    if (!layer.is<ann::InputLayer>())
-      require_input(layer.inputs.size() == 1 && layer.inputs[0] == previous, lowerer.ctx(layer),
-                    "inputs: only chain (Sequential-like) models can be converted");
-    lowerer.visit(i);
-    previous = i;
-  }
-  require_input(previous == model.output, lowerer.file, "output: the last layer is not the model output");
-  if (lowerer.pending >= 0)
-    lowerer.refuse_unsharpened(model.layers[static_cast<std::size_t>(lowerer.pending)],
-                               "the output of '" + model.layers[static_cast<std::size_t>(lowerer.pending)].name +
-                                   "' (no activation)");
-  require_input(lowerer.current > 0, lowerer.file, "layers: the model has no Dense/Conv2D layer to convert");
+  Lowerer lowerer{model, model.source.path, {}, std::vector<Value>(model.layers.size()), std::vector<int>(model.layers.size(), 0)};
+  for (const auto& layer : model.layers)
+    for (int in : layer.inputs) ++lowerer.consumers[static_cast<std::size_t>(in)];
+  // Layers are in topological order (model.validate): every input is visited before its reader.
+  for (int i = 0; i < static_cast<int>(model.layers.size()); ++i) lowerer.visit(i);
+  const ann::Layer& last = model.layers.at(static_cast<std::size_t>(model.output));
+  const int output = lowerer.single_population(last, lowerer.values[static_cast<std::size_t>(model.output)], "the output");
+  require_input(output > 0, lowerer.file, "layers: the model has no Dense/Conv2D layer to convert");
   SnnState state = std::move(lowerer.state);
-  state.network.output = lowerer.current;
-  state.network.populations[static_cast<std::size_t>(lowerer.current)].role = snn::PopulationRole::Output;
+  state.network.output = output;
+  state.network.populations[static_cast<std::size_t>(output)].role = snn::PopulationRole::Output;
   state.network.input = snn::InputEncoding::Threshold;
   // A complete network at every step (the Pipeline validates after each pass): spike count over
   // the output until decode_output applies a Softmax_Decode key.
   state.network.decode.kind = snn::Decode::Kind::SpikeCount;
-  state.network.decode.classes = static_cast<int>(state.network.populations[static_cast<std::size_t>(lowerer.current)].size());
+  state.network.decode.classes = static_cast<int>(state.network.populations[static_cast<std::size_t>(output)].size());
   return state;
 }
 

@@ -401,3 +401,92 @@ TEST_CASE("the pipeline records every pass name in order") {
                                           "bias_neurons", "decode_output", "temporal_groups", "quantise"};
   CHECK(net.provenance.passes == expected);
 }
+
+namespace {
+
+// Residual and branching binary networks (issue 13 item 2).
+ann::Model residual_identity() { return testing::residual_identity_model(); }
+
+ann::Model residual_projection() {  // the shortcut is a 1×1 conv: two pre-activations add
+  return ChainBuilder(Shape{8, 8, 1}, 4)
+      .conv("c1", 3, 4, ann::Padding::Same).step("s1")
+      .conv("c2", 3, 8, ann::Padding::Same).step("s2")
+      .conv("c3", 3, 8, ann::Padding::Same)
+      .from("s1").conv("shortcut", 1, 8, ann::Padding::Same).merge("add", "c3").step("s3")
+      .flatten("f").dense("d", 6).step("s4")
+      .build();
+}
+
+ann::Model branches_of_spikes(bool step_after_add) {  // two branches from the input, spikes added
+  ChainBuilder b(Shape{8, 8, 1}, 5);
+  b.conv("a", 3, 4, ann::Padding::Same).step("sa").from("input").conv("b", 3, 4, ann::Padding::Same).step("sb").merge("add", "sa");
+  if (step_after_add) b.step("or");
+  return b.conv("c", 3, 4, ann::Padding::Valid).step("sc").flatten("f").dense("d", 6).step("s4").build();
+}
+
+}  // namespace
+
+TEST_CASE("DAG lowering: residual Add = converging projections; spikes exactly the binary ANN's") {
+  for (const auto& [name, model] : {std::pair{"identity shortcut", residual_identity()},
+                                    std::pair{"projection shortcut", residual_projection()},
+                                    std::pair{"Add of spike branches", branches_of_spikes(false)},
+                                    std::pair{"step of an Add of spikes (OR)", branches_of_spikes(true)}}) {
+    INFO(std::string(name));
+    {  // not a vacuous comparison: the binary ANN's output spikes vary
+      const auto images = random_images(16, model.input_shape().size(), 11);
+      ann::RowMatrix x(16, model.input_shape().size());
+      for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = images[static_cast<std::size_t>(i)] >= 128 ? 1.0f : 0.0f;
+      const auto out = ann::ReferenceInference(model).layer_outputs(x, {model.output}).at(0);
+      CHECK(out.sum() > 0);
+      CHECK(out.sum() < static_cast<float>(out.size()));
+    }
+    for (auto mode : {BiasMode::Neurons, BiasMode::Threshold})
+      for (int groups : {1, 3}) {
+        ConvertOptions opt;
+        opt.bias = mode;
+        opt.temporal_groups = groups;
+        const ConversionResult state = convert_single_pass(model, opt);
+        check_equivalent(model, state.network, 16, model.output);
+      }
+  }
+  // The identity shortcut: one-to-one weight 1 from s1's population into the Add's, two layers on.
+  const ConversionResult s = convert_single_pass(residual_identity(), ConvertOptions{});
+  const auto& net = s.network;
+  const int add = net.find("add"), c1 = net.find("c1");
+  REQUIRE(add >= 0);
+  REQUIRE(c1 >= 0);
+  int into_add = 0;
+  for (const auto& pr : net.projections) {
+    if (pr.post != add) continue;
+    ++into_add;
+    if (pr.pre == c1) {
+      CHECK(std::holds_alternative<snn::OneToOneConnector>(pr.connector));
+      CHECK(snn::min_delay(net, pr) == 2);
+    }
+  }
+  CHECK(into_add == 3);  // c3's conv (from c2), the shortcut (from c1), the bias neuron
+  CHECK(net.find("c3") < 0);  // the pre-activation has no population of its own
+}
+
+TEST_CASE("DAG lowering refuses what a binary network cannot express, naming the layer") {
+  const auto refuses = [](const ann::Model& m, const std::string& piece) {
+    try {
+      convert_single_pass(m, ConvertOptions{});
+      FAIL("converted");
+    } catch (const InputError& e) {
+      CHECK_MESSAGE(std::string(e.what()).find(piece) != std::string::npos, e.what());
+    }
+  };
+  // a max pool of a sum of spike trains
+  refuses(ChainBuilder(Shape{8, 8, 1}).conv("a", 3, 2, ann::Padding::Same).step("sa").from("input")
+              .conv("b", 3, 2, ann::Padding::Same).step("sb").merge("add", "sa").max_pool("p").flatten("f").dense("d", 3)
+              .step("s").build(),
+          "layer 'p'");
+  // Subtract is not a binary network
+  refuses(ChainBuilder(Shape{8, 8, 1}).conv("a", 3, 2, ann::Padding::Same).step("sa").conv("b", 3, 2, ann::Padding::Same)
+              .merge("sub", "sa", ann::MergeKind::Subtract).step("s").flatten("f").dense("d", 3).step("s2").build(),
+          "layer 'sub'");
+  // the output is a sum of spike trains
+  refuses(ChainBuilder(Shape{4}).dense("a", 3).step("sa").from("input").dense("b", 3).step("sb").merge("add", "sa").build(),
+          "the output");
+}

@@ -119,6 +119,12 @@ void bias_neurons(SnnState& state, BiasMode mode) {
     const auto& p = net.populations[static_cast<std::size_t>(i)];
     if (p.role == snn::PopulationRole::Input) continue;
     if (is_layer(p) && i <= last_biased) {
+      if (!chain.empty() && added.back().tick == p.tick - 1) {
+        // A parallel branch at the same depth: it shares the bias neuron of that tick.
+        chain.emplace_back(chain.back().first, i);
+        order.push_back(i);
+        continue;
+      }
       snn::Population b;
       b.role = snn::PopulationRole::Bias;
       b.shape = Shape{1};
@@ -138,17 +144,21 @@ void bias_neurons(SnnState& state, BiasMode mode) {
     }
     order.push_back(i);
   }
-  // Names of the bias populations in chain order, and their layers' names.
+  // Names of the bias populations in chain order (repeated for layers sharing one), and their
+  // layers' names.
   std::vector<std::string> bias_names, layer_names;
-  for (std::size_t c = 0; c < chain.size(); ++c) {
-    bias_names.push_back(added[c].name);
-    layer_names.push_back(net.populations[static_cast<std::size_t>(chain[c].second)].name);
+  std::vector<int> position_to_added(order.size(), -1);
+  for (std::size_t k = 0, next = 0; k < order.size(); ++k)
+    if (order[k] < 0) position_to_added[k] = static_cast<int>(next++);
+  for (const auto& [position, layer_index] : chain) {
+    bias_names.push_back(added[static_cast<std::size_t>(position_to_added[static_cast<std::size_t>(position)])].name);
+    layer_names.push_back(net.populations[static_cast<std::size_t>(layer_index)].name);
   }
   reorder(net, order, std::move(added));
   for (std::size_t c = 0; c < chain.size(); ++c) {
     const int b = net.find(bias_names[c]);
     const int layer = net.find(layer_names[c]);
-    if (c > 0) {
+    if (c > 0 && bias_names[c] != bias_names[c - 1]) {
       snn::Projection link;
       link.name = bias_names[c - 1] + "->" + bias_names[c];
       link.pre = net.find(bias_names[c - 1]);

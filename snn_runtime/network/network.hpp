@@ -5,7 +5,8 @@
 // Timing (ARCHITECTURE.md §2). Every neuron has a *fire tick* relative to the start of a sample:
 //   fire_tick(pop, i) = pop.tick + group_of(pop, i)
 // A spike from pre neuron j to post neuron i is delivered with delay
-//   delay = fire_tick(post, i) − fire_tick(pre, j)   (≥ 1 always; ≤ 2K−1 with K temporal groups)
+//   delay = fire_tick(post, i) − fire_tick(pre, j)   (≥ 1 always; ≤ 2K−1 between adjacent layers
+//   with K temporal groups, more across a residual shortcut)
 // so delays are derived from the populations' ticks and groups, never stored per synapse.
 // Single-pass neurons have instant decay: their potential at tick t is only the input that
 // landed at t, and they fire iff it reaches the threshold (≥).
