@@ -23,6 +23,7 @@
 #include "snn_runtime/spinnaker2/ann_program.hpp"
 #include "snn_runtime/spinnaker2/executor.hpp"
 #include "testing/engine_networks.hpp"
+#include "testing/test_models.hpp"
 #include "tests/test_support.hpp"
 
 using namespace grindstone;
@@ -360,4 +361,33 @@ TEST_CASE("grindstone run MODEL.h5 --engine spinnaker2 --s2-mode ann = ann_to_ma
                            "' --engine spinnaker2 --s2-mode ann --limit 5 --data-dir '" + data_dir.string() + "'");
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("layer '") != std::string::npos);
+}
+
+TEST_CASE("residual network (issue 13): SpiNNaker 2 hybrid and ANN mode give the single-pass classes (float and Q4.8)") {
+  datasets::Dataset data;
+  data.name = "random";
+  data.rows = data.cols = 8;
+  data.pixels = engines_testing::random_images(64, 40, 23);
+  for (int i = 0; i < 40; ++i) data.labels.push_back(static_cast<std::uint8_t>(i % 6));
+  data.num_classes = 6;
+  for (const char* weights : {"float", "Q4.8"}) {
+    CAPTURE(weights);
+    passes::ConvertOptions opt;
+    opt.weights = passes::parse_weight_format(weights);
+    const snn::Network net = passes::convert_single_pass(passes::testing::residual_identity_model(), opt).network;
+    const auto reference = snn::SinglePassEngine(net).run(data);
+    for (bool ann : {false, true}) {
+      CAPTURE(ann);
+      snn::s2::ExecutorOptions options;
+      options.ann_mode = ann;
+      const auto r = snn::s2::Executor(net, options).run(data);
+      if (std::string(weights) == "Q4.8") {
+        require_same_classes(reference, r);
+      } else {
+        CHECK(r.float_agreement.has_value());  // float networks are quantised to int8: reported, not exact
+        CHECK(r.predictions.size() == reference.predictions.size());
+      }
+      CHECK(r.hw_latency_seconds > 0);
+    }
+  }
 }
