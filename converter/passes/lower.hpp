@@ -10,15 +10,20 @@ namespace grindstone::passes {
 /// anything not sharpened (ReLU, sigmoid, softmax, Spiking_* with s < 1, …).
 std::optional<float> sharpened_threshold(const ann::Activation& activation);
 
-/// Walks a chain model and emits: one Input population (threshold-encoded, tick 0); for each
-/// Dense/Conv2D + sharpened activation a step-neuron population (threshold θ, tick = depth)
-/// fed by a DenseConnector / ConvConnector (never expanded), with the layer bias left in
-/// `pending_bias`; MaxPooling2D → OR neurons (maxpool_to_or); Flatten/Reshape are no-ops on our
-/// HWC layout; a trailing Softmax_Decode goes to `decode_key`. The last population is the
-/// Output. A Dense/Conv2D → MaxPooling2D → step order is accepted (max and the step commute).
-/// Refuses with InputError naming THE FIRST unsharpened layer (e.g. a ReLU), and any layer
-/// kind a binary network cannot express (AveragePooling2D, Softmax, …). The network decodes by
-/// spike count over the output until decode_output applies the key.
+/// Walks the model's layers in topological order and emits: one Input population
+/// (threshold-encoded, tick 0); for each sharpened activation of a pre-activation a step-neuron
+/// population (threshold θ, tick = one after its latest input) fed by one projection per term of
+/// that pre-activation — a Dense/Conv2D connector (never expanded) per spike input, and for a
+/// residual Add a further term per addend: an identity shortcut enters one-to-one with weight 1,
+/// a 1×1 projection shortcut as its own conv connector; the biases add and are left in
+/// `pending_bias`. An Add of spike tensors stays a sum (the next Dense/Conv2D reads each; a step
+/// on it is an OR neuron). MaxPooling2D → OR neurons (maxpool_to_or); Flatten/Reshape are no-ops
+/// on our HWC layout; a trailing Softmax_Decode goes to `decode_key`. The model output's
+/// population is the Output. A Dense/Conv2D → MaxPooling2D → step order is accepted (max and the
+/// step commute). Refuses with InputError naming THE FIRST unsharpened layer (e.g. a ReLU), and
+/// any layer a binary network cannot express (AveragePooling2D, Softmax, Subtract, a max pool
+/// of a sum of spike tensors, Concatenate for now, …). The network decodes by spike count over
+/// the output until decode_output applies the key.
 SnnState lower_activations(const ann::Model& model);
 
 /// The kernel connector of a Conv2D whose (unpadded) input image is `in` and output `out`;
