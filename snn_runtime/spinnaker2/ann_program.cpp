@@ -76,8 +76,8 @@ int classify(const AnnProgram& program, std::vector<std::uint8_t> x, hw::MacArra
 MacGraph mac_graph_of(const AnnProgram& program) {
   MacGraph graph;
   graph.name = program.name;
+  if (!program.steps.empty()) graph.input_bytes = program.steps.front().in_shape.size() * hw::kOperandBytes;
   for (const auto& s : program.steps) {
-    if (graph.input_bytes == 0) graph.input_bytes = s.in_shape.size() * hw::kOperandBytes;
     if (s.kind == AnnStep::Kind::Mac) {
       MacOp op;
       op.name = s.name;
